@@ -1,0 +1,38 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   fetch the demo assets, build instructions from ML-100K (and, later, tune + evaluate)
+#   make test   the default test suite (fast, offline but for PyPI)
+# GPU users pick their own torch build: make demo TORCH="torch==2.5.1"
+
+PYTHON ?= python3
+VENV   ?= .venv
+TORCH  ?= torch==2.13.0
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-slow assets clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first and pinned, so nothing below can pull an unpinned CUDA build.
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+assets: $(STAMP)
+	$(PY) -m instructrec_peft.assets fetch
+
+demo: $(STAMP)
+	$(PY) -m instructrec_peft.assets fetch
+	$(PY) recipes/demo.py
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) build *.egg-info
