@@ -1,0 +1,82 @@
+"""From :class:`DataArguments` to instruction datasets: load, split, build examples.
+
+>>> prepared = prepare_data(data_args, encoder, seed=42)          # doctest: +SKIP
+>>> prepared.train, prepared.valid                                # datasets.Dataset each
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import DataArguments
+from .examples import ExampleConfig, build_examples
+from .interactions import ColumnMap, InteractionLog, ItemCatalog
+from .split import LeaveOneOutSplit, leave_one_out
+
+__all__ = ["PreparedData", "load_log", "example_config", "prepare_data"]
+
+
+def load_log(args: DataArguments) -> InteractionLog:
+    """The interaction log named by ``args.dataset`` ("ml-100k", a RecBole directory, or a file)."""
+    if args.dataset == "ml-100k":
+        from .assets import fetch_data
+
+        return InteractionLog.from_recbole(fetch_data(), "ml-100k", text_fields=tuple(args.item_text_fields),
+                                           category_field=args.category_field)
+    path = Path(args.dataset).expanduser()
+    if path.is_dir():
+        return InteractionLog.from_recbole(path, text_fields=tuple(args.item_text_fields),
+                                           category_field=args.category_field)
+    if not path.is_file():
+        raise FileNotFoundError(f"DataArguments.dataset: {path} is neither 'ml-100k', a directory nor a file")
+    if not args.items_file:
+        raise ValueError("DataArguments.items_file: an interactions file needs an item metadata file for item text")
+    catalog = ItemCatalog.load(args.items_file, id_column=args.item_id_column, text_fields=tuple(args.item_text_fields),
+                               category_field=args.category_field, category_sep=args.category_sep)
+    columns = ColumnMap(user=args.user_column, item=args.item_column, time=args.time_column, rating=args.rating_column)
+    return InteractionLog.load(path, columns=columns, format=args.data_format, catalog=catalog)
+
+
+def example_config(args: DataArguments, seed: int, eval_only: bool = False) -> ExampleConfig:
+    if eval_only:
+        return ExampleConfig(tasks={"matching": 1.0} if _eval_task(args) == "matching" else {"reranking": 1.0},
+                             templates=[args.eval_template], vocabulary=args.vocabulary,
+                             num_candidates=args.num_candidates, max_history_items=args.max_history_items, seed=seed)
+    return ExampleConfig(tasks=args.task_mix_weights, templates=args.templates, vocabulary=args.vocabulary,
+                         num_candidates=args.num_candidates, max_history_items=args.max_history_items,
+                         examples_per_user=args.examples_per_user or None, seed=seed)
+
+
+def _eval_task(args: DataArguments) -> str:
+    from .templates import get_template
+
+    return get_template(args.eval_template).task
+
+
+@dataclass
+class PreparedData:
+    log: InteractionLog
+    split: LeaveOneOutSplit
+    train: object  # datasets.Dataset of train examples
+    valid: object  # datasets.Dataset of validation ranking rows (eval_template)
+
+
+def eval_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments, encoder, seed: int, stage: str,
+              users: int = 0):
+    """Ranking rows of ``stage`` with the evaluation template, for the first ``users`` users (0: all)."""
+    chosen = split.evaluated[:users] if users else split.evaluated
+    return build_examples(split, log.catalog, stage, example_config(args, seed, eval_only=True),
+                          count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=chosen)
+
+
+def prepare_data(args: DataArguments, encoder, seed: int) -> PreparedData:
+    log = load_log(args)
+    split = leave_one_out(log, min_interactions=args.min_interactions)
+    train = build_examples(split, log.catalog, "train", example_config(args, seed),
+                           count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens)
+    train = train.shuffle(seed=seed)
+    if args.max_train_examples:
+        train = train.select(range(min(args.max_train_examples, len(train))))
+    valid = eval_rows(split, log, args, encoder, seed, "valid", args.eval_users)
+    return PreparedData(log, split, train, valid)

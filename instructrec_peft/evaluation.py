@@ -1,0 +1,63 @@
+"""Ranking evaluation of instruction examples: score each row's candidates, rank the target.
+
+A row (from :func:`~instructrec_peft.examples.build_examples`, valid or test stage) carries a
+prompt, its template, the candidate item ids and the target. Each candidate is scored as a
+completion of the prompt (its text, or its list label for label-answering templates) with
+:func:`~instructrec_peft.scoring.score_candidates`; the metrics follow from the target's rank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .metrics.formulas import ranking_metrics, target_ranks
+from .scoring import score_candidates
+from .templates import candidate_labels, get_template
+
+__all__ = ["RankingResult", "completions_for", "rank_rows", "evaluate_ranking"]
+
+
+@dataclass
+class RankingResult:
+    metrics: dict[str, float]
+    ranks: np.ndarray
+    scores: list[list[float]]
+    users: list[str]
+
+
+def completions_for(row: dict, catalog) -> list[str]:
+    """The completion each candidate is scored as, in the row's candidate order."""
+    template = get_template(row["template"])
+    if template.response_field == "label":
+        return candidate_labels(len(row["candidates"]))
+    if template.response_field != "target":
+        raise ValueError(f"template {template.name!r} answers with {{{template.response_field}}}; ranking needs a "
+                         "matching or reranking template")
+    return [catalog.text(item) for item in row["candidates"]]
+
+
+def rank_rows(model, encoder, rows, catalog, *, method: str | None = None, normalize: bool = True,
+              progress: bool = True, desc: str = "ranking") -> tuple[list[list[float]], list[int]]:
+    """Scores of every row's candidates, and the index of each row's target."""
+    all_scores, targets = [], []
+    for row in tqdm(rows, desc=desc, disable=not progress, total=len(rows)):
+        if not row["candidates"]:
+            raise ValueError(f"user {row['user']!r}: the row has no candidates to rank (train-stage matching rows "
+                             "carry none; evaluate valid or test rows)")
+        prompt_ids = encoder.prompt_ids([row["prompt"]])[0]
+        completion_ids = encoder.completion_ids(completions_for(row, catalog))
+        scores = score_candidates(model, prompt_ids, completion_ids, method=method, normalize=normalize)
+        all_scores.append(scores.tolist())
+        targets.append(row["candidates"].index(row["target"]))
+    return all_scores, targets
+
+
+def evaluate_ranking(model, encoder, rows, catalog, *, k_values: Sequence[int] = (1, 3, 5, 10),
+                     method: str | None = None, normalize: bool = True, progress: bool = True) -> RankingResult:
+    scores, targets = rank_rows(model, encoder, rows, catalog, method=method, normalize=normalize, progress=progress)
+    ranks = target_ranks(scores, targets)
+    return RankingResult(ranking_metrics(ranks, k_values), ranks, scores, [r["user"] for r in rows])

@@ -1,0 +1,84 @@
+"""The template manifest saved beside an adapter, so inference renders the prompts it learned.
+
+It records which templates (their full text, so user-registered ones travel too), which
+vocabulary, how prompts were encoded (chat template or not, system prompt) and the budgets.
+It is data: loading it registers templates through the validating registry, never evaluates.
+
+>>> m = Manifest(templates=[get_template("p1-i0-matching-1").to_dict()], eval_template="p1-i0-matching-1")
+>>> Manifest.from_dict(m.to_dict()) == m
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from . import __version__
+from .errors import TemplateError
+from .templates import BUILTIN_VERSION, TEMPLATES, Template, get_template, register_template
+
+__all__ = ["MANIFEST_NAME", "Manifest"]
+
+MANIFEST_NAME = "instructrec_manifest.json"
+
+
+@dataclass
+class Manifest:
+    templates: list[dict]
+    eval_template: str
+    vocabulary: str = "movie"
+    task_mix: dict[str, float] = field(default_factory=lambda: {"matching": 1.0})
+    chat_template: bool = True
+    system_prompt: str | None = None
+    max_history_items: int = 10
+    max_prompt_tokens: int = 384
+    num_candidates: int = 10
+    base_model: str | None = None
+    builtin_templates_version: str = BUILTIN_VERSION
+    package_version: str = __version__
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Manifest":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"template manifest: unknown field(s) {sorted(unknown)}")
+        return cls(**data)
+
+    def save(self, directory: str | Path) -> Path:
+        path = Path(directory) / MANIFEST_NAME
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Manifest":
+        path = Path(directory) / MANIFEST_NAME
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no template manifest; was this directory written by instructrec-peft?")
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err})") from None
+
+    def register(self) -> list[Template]:
+        """Make the manifest's templates available; a name already registered must match exactly."""
+        out = []
+        for entry in self.templates:
+            template = Template(**entry)
+            existing = TEMPLATES.get(template.name)
+            if existing is None:
+                register_template(template)
+            elif (existing.prompt, existing.response, existing.aspects) != (template.prompt, template.response,
+                                                                             template.aspects):
+                raise TemplateError(f"template {template.name!r} in the manifest differs from the registered one; "
+                                    "the adapter was trained on the manifest's wording")
+            out.append(get_template(template.name))
+        return out

@@ -1,0 +1,57 @@
+"""One tuning run from parsed configs: data, model, trainer, outputs. ``recipes/tune.py`` calls it.
+
+Outputs in ``output_dir``: the adapter (``adapter_model.safetensors``, ``adapter_config.json``),
+the tokenizer, ``instructrec_manifest.json`` (templates and prompt settings),
+``instructrec_config.json`` (resolved configs), ``train_results.json`` / ``eval_results.json`` /
+``all_results.json`` (metrics) and ``trainer_state.json``; ``checkpoint-N/`` folders as they are
+saved, resumable with ``--resume_from_checkpoint``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import DataArguments, InstructRecConfig, ModelArguments
+from .data import prepare_data
+from .manifest import Manifest
+from .modeling import load_tokenizer
+from .templates import get_template
+from .tokenization import PromptEncoder
+from .trainer import InstructRecTrainer
+
+__all__ = ["TuneResult", "run_tuning"]
+
+
+@dataclass
+class TuneResult:
+    trainer: InstructRecTrainer
+    train_metrics: dict
+    eval_metrics: dict | None
+
+
+def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args: InstructRecConfig) -> TuneResult:
+    tokenizer = load_tokenizer(model_args)
+    encoder = PromptEncoder(tokenizer, max_length=None)
+    with train_args.main_process_first(desc="building instruction examples"):
+        data = prepare_data(data_args, encoder, train_args.seed)
+    names = sorted(set(data.train["template"]) | {data_args.eval_template})
+    manifest = Manifest(
+        templates=[get_template(n).to_dict() for n in names], eval_template=data_args.eval_template,
+        vocabulary=data_args.vocabulary, task_mix=data_args.task_mix_weights, chat_template=bool(encoder.chat_template),
+        system_prompt=encoder.system_prompt, max_history_items=data_args.max_history_items,
+        max_prompt_tokens=data_args.max_prompt_tokens, num_candidates=data_args.num_candidates,
+        base_model=model_args.hub_id)
+    trainer = InstructRecTrainer(
+        model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
+        eval_dataset=data.valid, processing_class=tokenizer, catalog=data.log.catalog, manifest=manifest,
+        encoder=encoder)
+    result = trainer.train(resume_from_checkpoint=train_args.resume_from_checkpoint)
+    trainer.save_model()
+    train_metrics = dict(result.metrics, world_size=train_args.world_size, train_examples=len(data.train))
+    trainer.save_metrics("train", train_metrics)
+    eval_metrics = None
+    if train_args.eval_strategy != "no" or train_args.do_eval:
+        eval_metrics = trainer.evaluate()
+        trainer.save_metrics("eval", eval_metrics)
+    trainer.save_state()
+    return TuneResult(trainer, train_metrics, eval_metrics)
