@@ -1,10 +1,16 @@
 """Batches of prompt/completion examples with completion-only labels.
 
 Each feature holds ``input_ids`` and ``labels`` (``-100`` on the prompt, as made by
-:class:`~instructrec_peft.tokenization.PromptEncoder`). The collator pads both on the right to
-the longest example (rounded up to ``pad_to_multiple_of``), with the pad id for inputs and
-``-100`` for labels, and builds the attention mask from the lengths. Nothing is decided by
-token id, so a pad token equal to EOS (GPT-2) leaves every real EOS label in place.
+:class:`~instructrec_peft.tokenization.PromptEncoder`). The collator pads both to the longest
+example (rounded up to ``pad_to_multiple_of``), with the pad id for inputs and ``-100`` for
+labels, and builds the attention mask from the lengths. Nothing is decided by token id, so a
+pad token equal to EOS (GPT-2) leaves every real EOS label in place.
+
+``padding_side="left"`` puts every completion at the end of its row, so the trainer can
+compute logits for the last few positions only (the vocabulary projection is a large share
+of a small model's compute, and most positions are prompt). Left padding then needs explicit
+``position_ids`` (counted over real tokens), which the collator adds, so each row sees the
+same positions as unpadded.
 
 >>> collate = CompletionOnlyCollator(pad_token_id=0, pad_to_multiple_of=4)
 >>> batch = collate([{"input_ids": [5, 6, 7, 2], "labels": [-100, -100, 7, 2]},
@@ -32,10 +38,13 @@ class CompletionOnlyCollator:
     pad_token_id: int
     pad_to_multiple_of: int | None = 8  # tensor-core friendly shapes on GPU; costs little on CPU
     label_pad_id: int = -100
+    padding_side: str = "right"
 
     def __post_init__(self):
         if self.pad_token_id is None:
             raise ValueError("pad_token_id is None: call instructrec_peft.tokenization.ensure_pad_token(tokenizer)")
+        if self.padding_side not in ("right", "left"):
+            raise ValueError(f"padding_side must be 'right' or 'left', got {self.padding_side!r}")
         if self.pad_to_multiple_of is not None and self.pad_to_multiple_of < 1:
             raise ValueError(f"pad_to_multiple_of must be >= 1 or None, got {self.pad_to_multiple_of}")
 
@@ -57,7 +66,11 @@ class CompletionOnlyCollator:
         labels = torch.full((len(features), width), self.label_pad_id, dtype=torch.long)
         attention_mask = torch.zeros((len(features), width), dtype=torch.long)
         for row, (feature, length) in enumerate(zip(features, lengths)):
-            input_ids[row, :length] = torch.as_tensor(feature["input_ids"], dtype=torch.long)
-            labels[row, :length] = torch.as_tensor(feature["labels"], dtype=torch.long)
-            attention_mask[row, :length] = 1
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+            span = slice(0, length) if self.padding_side == "right" else slice(width - length, width)
+            input_ids[row, span] = torch.as_tensor(feature["input_ids"], dtype=torch.long)
+            labels[row, span] = torch.as_tensor(feature["labels"], dtype=torch.long)
+            attention_mask[row, span] = 1
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+        if self.padding_side == "left":
+            batch["position_ids"] = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)  # (batch, width)
+        return batch

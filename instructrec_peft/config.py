@@ -22,8 +22,9 @@ from pathlib import Path
 
 from transformers import HfArgumentParser, TrainingArguments
 
-__all__ = ["ModelArguments", "DataArguments", "InstructRecConfig", "parse_config", "parse_task_mix"]
+__all__ = ["CONFIG_NAME", "ModelArguments", "DataArguments", "InstructRecConfig", "parse_config", "parse_task_mix"]
 
+CONFIG_NAME = "instructrec_config.json"  # the resolved configs, written beside each adapter
 QUANTIZATIONS = ("none", "8bit", "4bit")
 PEFT_METHODS = ("lora", "prompt_tuning")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -141,6 +142,8 @@ class DataArguments:
     vocabulary: str = field(default="movie", metadata={"help": "movie, product, course, article, book, song, game"})
     task_mix: str = field(default="matching=1", metadata={"help": "task-form weights, e.g. 'matching=2,reranking=1'"})
     templates: list[str] | None = field(default=None, metadata={"help": "template names to train on (default: all)"})
+    system_prompt: str | None = field(default=None, metadata={
+        "help": "system message for chat-template models (default: the template's own)"})
     eval_template: str = field(default="p1-i0-matching-1", metadata={
         "help": "template of the ranking evaluation (a matching or reranking template)"})
     max_history_items: int = field(default=10, metadata={"help": "newest history items shown"})
@@ -201,6 +204,8 @@ class InstructRecConfig(TrainingArguments):
     scoring_method: str = field(default="auto", metadata={"help": f"candidate scoring: {', '.join(SCORING)}"})
     length_normalize: bool = field(default=True, metadata={"help": "score = mean token log-prob of the candidate"})
     pad_to_multiple_of: int | None = field(default=8, metadata={"help": "pad batches to a multiple of N tokens"})
+    completion_only_logits: bool = field(default=True, metadata={
+        "help": "compute logits only at completion positions (same loss, less compute; LoRA only)"})
 
     def __post_init__(self):
         if self.scoring_method not in SCORING:
@@ -211,6 +216,10 @@ class InstructRecConfig(TrainingArguments):
         if metric and metric.removeprefix("eval_") not in self.metric_names:
             _fail("InstructRecConfig", "metric_for_best_model",
                   f"{metric!r} is not a reported metric; choose one of {self.metric_names}")
+        import torch
+
+        if not torch.cuda.is_available():
+            self.dataloader_pin_memory = False  # pinning needs an accelerator; without one it only warns
         if self.gradient_checkpointing and self.gradient_checkpointing_kwargs is None:
             # Reentrant checkpointing loses the gradient path when the embeddings are frozen (PEFT).
             self.gradient_checkpointing_kwargs = {"use_reentrant": False}

@@ -14,7 +14,7 @@ from .examples import ExampleConfig, build_examples
 from .interactions import ColumnMap, InteractionLog, ItemCatalog
 from .split import LeaveOneOutSplit, leave_one_out
 
-__all__ = ["PreparedData", "load_log", "example_config", "prepare_data"]
+__all__ = ["PreparedData", "load_log", "example_config", "eval_rows", "prepare_data"]
 
 
 def load_log(args: DataArguments) -> InteractionLog:

@@ -18,7 +18,7 @@ from .metrics.formulas import ranking_metrics, target_ranks
 from .scoring import score_candidates
 from .templates import candidate_labels, get_template
 
-__all__ = ["RankingResult", "completions_for", "rank_rows", "evaluate_ranking"]
+__all__ = ["RankingResult", "completions_for", "rank_rows", "evaluate_ranking", "format_table"]
 
 
 @dataclass
@@ -61,3 +61,15 @@ def evaluate_ranking(model, encoder, rows, catalog, *, k_values: Sequence[int] =
     scores, targets = rank_rows(model, encoder, rows, catalog, method=method, normalize=normalize, progress=progress)
     ranks = target_ranks(scores, targets)
     return RankingResult(ranking_metrics(ranks, k_values), ranks, scores, [r["user"] for r in rows])
+
+
+def format_table(results: dict[str, dict[str, float]], users: dict[str, int] | None = None,
+                 columns: Sequence[str] = ("hr@1", "hr@3", "hr@5", "hr@10", "ndcg@3", "ndcg@5", "ndcg@10", "mrr")) -> str:
+    """A Markdown table: one row per system, one column per metric."""
+    header = "| system | users | " + " | ".join(c.upper() for c in columns) + " |"
+    lines = [header, "|" + "---|" * (len(columns) + 2)]
+    for name, metrics in results.items():
+        count = (users or {}).get(name, "")
+        lines.append(f"| {name} | {count} | " + " | ".join(f"{metrics[c]:.3f}" if c in metrics else "" for c in columns)
+                     + " |")
+    return "\n".join(lines)

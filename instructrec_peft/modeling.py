@@ -20,9 +20,9 @@ import warnings
 import torch
 from torch import nn
 
-from .config import ModelArguments
+from .config import CONFIG_NAME, ModelArguments
 
-__all__ = ["load_tokenizer", "load_base_model", "quantization_config", "lora_targets", "peft_config", "wrap_model",
+__all__ = ["model_path", "load_tokenizer", "load_base_model", "quantization_config", "lora_targets", "peft_config", "wrap_model",
            "resolve_dtype"]
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,18 @@ def resolve_dtype(name: str) -> torch.dtype:
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
 
 
+DEMO_ALIAS = "demo"
+
+
+def model_path(args: ModelArguments) -> str:
+    """``args.model_name_or_path``, with "demo" resolved to the converted demo model (fetched if needed)."""
+    if args.model_name_or_path == DEMO_ALIAS:
+        from .assets import fetch_model
+
+        return str(fetch_model())
+    return args.model_name_or_path
+
+
 def load_tokenizer(args: ModelArguments):
     from transformers import AutoTokenizer
 
@@ -59,7 +71,7 @@ def load_tokenizer(args: ModelArguments):
     kwargs = {"trust_remote_code": args.trust_remote_code}
     if args.gguf_file:
         kwargs["gguf_file"] = args.gguf_file
-    tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path, **kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(model_path(args), **kwargs)
     ensure_pad_token(tokenizer)
     return tokenizer
 
@@ -102,7 +114,7 @@ def load_base_model(args: ModelArguments):
     quant = quantization_config(args)
     if quant is not None:
         kwargs.update(quantization_config=quant, device_map=_device_map())
-    model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(model_path(args), **kwargs)
     if model.config.pad_token_id is None and model.config.eos_token_id is not None:
         eos = model.config.eos_token_id
         model.config.pad_token_id = eos[0] if isinstance(eos, list) else eos
@@ -177,3 +189,24 @@ def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: b
     logger.info("PEFT %s: %d trainable of %d parameters (%.3f%%)", args.peft_method, trainable, total,
                 100 * trainable / total)
     return peft_model
+
+
+def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None = None):
+    """A tuned adapter on its base model, loaded as it was trained (same quantisation).
+
+    ``model_args`` defaults to the model section of ``instructrec_config.json`` in the adapter
+    directory; ``base`` may be an already-loaded base model to reuse.
+    """
+    import json
+    from pathlib import Path
+
+    from peft import PeftModel
+
+    adapter_dir = Path(adapter_dir)
+    if model_args is None:
+        config_path = adapter_dir / CONFIG_NAME
+        if not config_path.is_file():
+            raise FileNotFoundError(f"{config_path}: missing; pass model_args for adapters not written by us")
+        model_args = ModelArguments(**json.loads(config_path.read_text())["model"])
+    base = base if base is not None else load_base_model(model_args)
+    return PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)

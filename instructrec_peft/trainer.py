@@ -30,18 +30,17 @@ from transformers import Trainer
 from transformers.trainer_utils import speed_metrics
 
 from .collator import CompletionOnlyCollator
-from .config import DataArguments, InstructRecConfig, ModelArguments
+from .config import CONFIG_NAME, DataArguments, InstructRecConfig, ModelArguments
 from .evaluation import rank_rows
 from .manifest import Manifest
 from .metrics.formulas import ranking_metrics, target_ranks
 from .modeling import load_base_model, load_tokenizer, wrap_model
+from .scoring import default_method
 from .tokenization import PromptEncoder, ensure_pad_token
 
 __all__ = ["InstructRecTrainer", "CONFIG_NAME"]
 
 logger = logging.getLogger(__name__)
-
-CONFIG_NAME = "instructrec_config.json"
 
 
 class InstructRecTrainer(Trainer):
@@ -87,10 +86,24 @@ class InstructRecTrainer(Trainer):
                 train_dataset = train_dataset.map(
                     lambda batch: self.encoder.encode_batch(batch["prompt"], batch["completion"]), batched=True,
                     remove_columns=train_dataset.column_names, desc="tokenising")
+        # Prompt tuning prepends virtual tokens and ignores position_ids, so it keeps the plain path.
+        self.completion_only_logits = args.completion_only_logits and default_method(model) == "shared_prefix"
         kwargs.setdefault("data_collator", CompletionOnlyCollator.from_tokenizer(
-            processing_class, pad_to_multiple_of=args.pad_to_multiple_of))
+            processing_class, pad_to_multiple_of=args.pad_to_multiple_of,
+            padding_side="left" if self.completion_only_logits else "right"))
+        if self.completion_only_logits:
+            kwargs.setdefault("compute_loss_func", completion_loss)
         super().__init__(model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset,
                          processing_class=processing_class, **kwargs)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.completion_only_logits and "labels" in inputs:
+            # Left padding puts every completion at the row's end: keep the logits of the last
+            # (longest completion + 1) positions only. `completion_loss` reads them.
+            supervised = (inputs["labels"] != -100).sum(dim=1).max()
+            inputs = {**inputs, "logits_to_keep": int(supervised) + 1}
+        return super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                    num_items_in_batch=num_items_in_batch)
 
     # ---- ranking evaluation -------------------------------------------------------------------
 
@@ -142,6 +155,24 @@ class InstructRecTrainer(Trainer):
         tmp = output_dir / (CONFIG_NAME + ".tmp")
         tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
         os.replace(tmp, output_dir / CONFIG_NAME)
+
+
+def completion_loss(outputs, labels, num_items_in_batch=None):
+    """Next-token cross-entropy from logits of the last positions only (left-padded batch).
+
+    ``outputs.logits`` holds the last ``k`` positions; position ``t`` predicts token ``t + 1``,
+    so they score the last ``k - 1`` labels. Summed, then divided by ``num_items_in_batch`` (the
+    supervised tokens of the whole accumulated batch, as Trainer counts them) or, without it, by
+    this batch's count: the same value as the loss over full logits.
+    """
+    import torch.nn.functional as F
+
+    logits = outputs.logits[:, :-1]  # (batch, k - 1, vocab)
+    targets = labels[:, labels.shape[1] - logits.shape[1]:]  # (batch, k - 1)
+    total = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1).to(logits.device),
+                            ignore_index=-100, reduction="sum")
+    count = num_items_in_batch if num_items_in_batch is not None else (targets != -100).sum()
+    return total / count
 
 
 def _public(values: dict) -> dict:

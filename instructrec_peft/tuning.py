@@ -31,7 +31,7 @@ class TuneResult:
 
 def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args: InstructRecConfig) -> TuneResult:
     tokenizer = load_tokenizer(model_args)
-    encoder = PromptEncoder(tokenizer, max_length=None)
+    encoder = PromptEncoder(tokenizer, system_prompt=data_args.system_prompt)
     with train_args.main_process_first(desc="building instruction examples"):
         data = prepare_data(data_args, encoder, train_args.seed)
     names = sorted(set(data.train["template"]) | {data_args.eval_template})

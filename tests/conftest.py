@@ -93,3 +93,13 @@ def toy_log(toy_catalog):
     ]
     frame = pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp", "rating"])
     return InteractionLog.load(frame, catalog=toy_catalog, name="toy")
+
+
+@pytest.fixture(scope="session")
+def tiny_assets(tmp_path_factory):
+    """A tiny GPT-2 and a tiny Llama (with tokenizers) and a toy RecBole dataset, on disk."""
+    from tiny import save_tiny_model, write_toy_recbole
+
+    root = tmp_path_factory.mktemp("tiny")
+    return {"gpt2": str(save_tiny_model(root / "gpt2", "gpt2")), "llama": str(save_tiny_model(root / "llama", "llama")),
+            "data": str(write_toy_recbole(root)), "root": root}

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from instructrec_peft.metrics import auc, load_metric, ranking_metrics, target_ranks
+
+
+def test_ranks_break_ties_against_the_target():
+    scores = [[0.9, 0.1, 0.5], [1.0, 1.0, 1.0], [0.2, 0.8, 0.3, 0.1]]
+    assert target_ranks(scores, [2, 0, 1]).tolist() == [2, 3, 1]
+
+
+def test_metrics_against_hand_computed_values():
+    ranks = np.array([1, 2, 4, 11])
+    metrics = ranking_metrics(ranks, k_values=(1, 3, 10))
+    # HR@1 = 1/4; HR@3 = 2/4; HR@10 = 3/4
+    # NDCG@3 = (1 + 1/log2(3)) / 4; NDCG@10 = (1 + 1/log2(3) + 1/log2(5)) / 4
+    # MRR = (1 + 1/2 + 1/4 + 1/11) / 4
+    assert metrics == pytest.approx({
+        "hr@1": 0.25, "ndcg@1": 0.25,
+        "hr@3": 0.5, "ndcg@3": (1 + 1 / np.log2(3)) / 4,
+        "hr@10": 0.75, "ndcg@10": (1 + 1 / np.log2(3) + 1 / np.log2(5)) / 4,
+        "mrr": (1 + 0.5 + 0.25 + 1 / 11) / 4,
+    }, abs=1e-12)
+    assert metrics["ndcg@3"] == pytest.approx(0.4077324383928644, abs=1e-12)
+
+
+def test_auc_hand_computed():
+    # positives 0.9, 0.5; negatives 0.2, 0.5: pairs (0.9>0.2, 0.9>0.5, 0.5>0.2, 0.5=0.5) -> 3.5 / 4
+    assert auc([0.9, 0.2, 0.5, 0.5], [1, 0, 1, 0]) == 0.875
+    with pytest.raises(ValueError, match="at least one positive and one negative"):
+        auc([0.1], [1])
+
+
+def test_metric_errors():
+    with pytest.raises(ValueError, match="target index 3 outside its 3 candidates"):
+        target_ranks([[1, 2, 3]], [3])
+    with pytest.raises(ValueError, match="no ranks to average"):
+        ranking_metrics(np.array([]))
+
+
+def test_local_evaluate_modules_load_without_the_hub():
+    ranking = load_metric("ranking")
+    result = ranking.compute(predictions=[[0.9, 0.1, 0.5], [1.0, 1.0, 1.0]], references=[2, 0], k_values=[1, 3])
+    assert result == pytest.approx({"hr@1": 0.0, "ndcg@1": 0.0, "hr@3": 1.0,
+                                    "ndcg@3": (1 / np.log2(3) + 1 / np.log2(4)) / 2, "mrr": (0.5 + 1 / 3) / 2})
+    pointwise = load_metric("pointwise")
+    assert pointwise.compute(predictions=[0.9, 0.2, 0.5, 0.5], references=[1, 0, 1, 0]) == {"auc": 0.875}
+    with pytest.raises(ValueError, match="unknown metric 'bleu'"):
+        load_metric("bleu")

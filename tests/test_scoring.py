@@ -1,0 +1,44 @@
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+
+from instructrec_peft.scoring import score_candidates
+
+PROMPT = [5, 6, 7, 8, 9, 10, 11]
+CANDIDATES = [[12, 13, 0], [14, 0], [15, 16, 17, 18, 0], [0]]
+
+
+def naive(model, prompt, candidates):
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for candidate in candidates:
+            logits = model(torch.tensor([prompt + candidate])).logits[0, :-1]
+            logprobs = torch.log_softmax(logits, dim=-1)[len(prompt) - 1:]
+            out.append(logprobs.gather(1, torch.tensor(candidate)[:, None]).mean().item())
+    return torch.tensor(out)
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_shared_prefix_and_batched_equal_naive_scoring(tiny_assets, arch):
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets[arch])
+    model.train()  # scoring must switch dropout off itself, and restore the mode after
+    expected = naive(model, PROMPT, CANDIDATES)
+    model.train()
+    shared = score_candidates(model, PROMPT, CANDIDATES, method="shared_prefix")
+    batched = score_candidates(model, PROMPT, CANDIDATES, method="batched")
+    assert model.training
+    assert torch.allclose(shared, expected, atol=1e-5)
+    assert torch.allclose(batched, expected, atol=1e-5)
+    summed = score_candidates(model, PROMPT, CANDIDATES, normalize=False)
+    assert torch.allclose(summed, expected * torch.tensor([3.0, 2.0, 5.0, 1.0]), atol=1e-4)
+
+
+def test_scoring_errors(tiny_assets):
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
+    with pytest.raises(ValueError, match="no candidates"):
+        score_candidates(model, PROMPT, [])
+    with pytest.raises(ValueError, match="unknown scoring method 'fast'"):
+        score_candidates(model, PROMPT, CANDIDATES, method="fast")
+    with pytest.raises(ValueError, match="the prompt is empty"):
+        score_candidates(model, [], CANDIDATES)

@@ -1,0 +1,144 @@
+import json
+
+import pytest
+import torch
+
+from instructrec_peft.config import parse_config
+from instructrec_peft.data import prepare_data
+from instructrec_peft.evaluation import rank_rows
+from instructrec_peft.modeling import load_tokenizer, lora_targets
+from instructrec_peft.tokenization import PromptEncoder
+from instructrec_peft.trainer import InstructRecTrainer
+from instructrec_peft.tuning import run_tuning
+from training_helpers import tiny_configs
+
+
+def build_trainer(tiny_assets, tmp_path, **overrides):
+    model_args, data_args, train_args = tiny_configs(tiny_assets, tmp_path / "out", **overrides)
+    tokenizer = load_tokenizer(model_args)
+    encoder = PromptEncoder(tokenizer)
+    data = prepare_data(data_args, encoder, seed=0)
+    trainer = InstructRecTrainer(model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
+                                 eval_dataset=data.valid, processing_class=tokenizer, catalog=data.log.catalog,
+                                 encoder=encoder)
+    return trainer, data
+
+
+@pytest.mark.parametrize("arch, quantization, peft_method", [
+    ("gpt2", "none", "lora"), ("gpt2", "4bit", "lora"), ("gpt2", "8bit", "lora"), ("llama", "none", "lora"),
+    ("llama", "4bit", "lora"), ("gpt2", "none", "prompt_tuning"),
+])
+def test_training_changes_every_adapter_weight_and_no_base_weight(tiny_assets, tmp_path, arch, quantization,
+                                                                   peft_method):
+    trainer, _ = build_trainer(tiny_assets, tmp_path, arch=arch, quantization=quantization, peft_method=peft_method)
+    before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
+    trainable = {name for name, p in trainer.model.named_parameters() if p.requires_grad}
+    assert trainable, "nothing to train"
+    if peft_method == "lora":
+        assert all("lora_" in name for name in trainable)
+    else:
+        assert all("prompt_encoder" in name for name in trainable)
+    trainer.train()
+    after = dict(trainer.model.named_parameters())
+    unchanged = sorted(n for n in trainable if torch.equal(before[n], after[n].detach()))
+    moved = sorted(n for n in set(before) - trainable if not torch.equal(before[n], after[n].detach()))
+    assert unchanged == [], f"trainable weights that did not move: {unchanged}"
+    assert moved == [], f"frozen weights that moved: {moved}"
+
+
+def test_lora_targets_follow_the_loaded_layers(tiny_assets):
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    plain = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
+    assert lora_targets(plain) == (["c_attn", "c_proj", "c_fc"], True)  # Conv1D: transposed weights
+    quantised = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"], device_map={"": "cpu"},
+                                                     quantization_config=BitsAndBytesConfig(load_in_4bit=True))
+    assert lora_targets(quantised) == (["c_attn", "c_proj", "c_fc"], False)  # Linear4bit: not transposed
+    llama = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])
+    assert lora_targets(llama) == (["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], False)
+    assert lora_targets(llama, ["q_proj", "v_proj"]) == (["q_proj", "v_proj"], False)
+    with pytest.raises(ValueError, match=r"ModelArguments.lora_target_modules: \['c_attn'\] match no module"):
+        lora_targets(llama, ["c_attn"])
+
+
+def test_saved_adapter_reproduces_the_trained_scores(tiny_assets, tmp_path):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    trainer, data = build_trainer(tiny_assets, tmp_path)
+    trainer.train()
+    trainer.save_model()
+    trained, _ = rank_rows(trainer.model, trainer.encoder, data.valid, data.log.catalog, progress=False)
+    base = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
+    untrained, _ = rank_rows(base, trainer.encoder, data.valid, data.log.catalog, progress=False)
+    loaded = PeftModel.from_pretrained(base, str(tmp_path / "out"))
+    reloaded, _ = rank_rows(loaded, trainer.encoder, data.valid, data.log.catalog, progress=False)
+    assert torch.allclose(torch.tensor(reloaded), torch.tensor(trained), atol=1e-5)
+    assert not torch.allclose(torch.tensor(untrained), torch.tensor(trained), atol=1e-3)  # training did something
+
+
+def test_run_writes_the_expected_files_and_evaluates(tiny_assets, tmp_path):
+    result = run_tuning(*tiny_configs(tiny_assets, tmp_path / "out", eval_strategy="steps", eval_steps=2))
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md", "adapter_config.json", "adapter_model.safetensors", "all_results.json", "eval_results.json",
+        "instructrec_config.json", "instructrec_manifest.json", "tokenizer.json", "tokenizer_config.json",
+        "train_results.json", "trainer_state.json", "training_args.bin"]
+    manifest = json.loads((out / "instructrec_manifest.json").read_text())
+    assert manifest["eval_template"] == "p1-i0-matching-1"
+    assert {t["task"] for t in manifest["templates"]} == {"matching"}
+    evals = json.loads((out / "eval_results.json").read_text())
+    assert evals["eval_users"] == 6 and set(result.eval_metrics) >= {"eval_ndcg@10", "eval_hr@1", "eval_mrr"}
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert [e["step"] for e in state["log_history"] if "eval_ndcg@10" in e] == [2, 3]
+    assert json.loads((out / "train_results.json").read_text())["world_size"] == 1
+    saved = json.loads((out / "instructrec_config.json").read_text())
+    assert saved["model"]["lora_r"] == 4 and "hub_token" not in saved["training"]
+
+
+def test_resume_from_checkpoint_continues_at_the_right_step(tiny_assets, tmp_path):
+    from safetensors.torch import load_file
+
+    common = dict(max_steps=4, save_strategy="steps", save_steps=2, save_total_limit=None)
+    run_tuning(*tiny_configs(tiny_assets, tmp_path / "full", **common))
+    checkpoint = tmp_path / "full" / "checkpoint-2"
+    assert checkpoint.is_dir() and (checkpoint / "instructrec_manifest.json").is_file()
+    resumed_args = tiny_configs(tiny_assets, tmp_path / "resumed", resume_from_checkpoint=str(checkpoint), **common)
+    run_tuning(*resumed_args)
+    state = json.loads((tmp_path / "resumed" / "trainer_state.json").read_text())
+    assert state["global_step"] == 4
+    assert [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3, 4]  # 1-2 restored, 3-4 new
+    full = load_file(tmp_path / "full" / "adapter_model.safetensors")
+    resumed = load_file(tmp_path / "resumed" / "adapter_model.safetensors")
+    assert full.keys() == resumed.keys()
+    for key in full:
+        assert torch.allclose(full[key], resumed[key], atol=1e-6), key
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--lora_r", "0"], "ModelArguments.lora_r: must be >= 1, got 0"),
+    (["--quantization", "3bit"], "ModelArguments.quantization: '3bit' is not one of"),
+    (["--gguf_file", "m.gguf", "--quantization", "4bit"], "ModelArguments.quantization: cannot be combined with gguf_file"),
+    (["--peft_method", "prompt_tuning", "--lora_target_modules", "c_attn"],
+     "ModelArguments.lora_target_modules: only applies to peft_method=lora"),
+    (["--task_mix", "matchng=1"], "DataArguments.task_mix: unknown task form 'matchng'"),
+    (["--eval_template", "p1-i0-pointwise-1"], "DataArguments.eval_template: 'p1-i0-pointwise-1' is a pointwise template"),
+    (["--eval_template", "p1-i0-matchin-1"], "DataArguments.eval_template: unknown template 'p1-i0-matchin-1'"),
+    (["--num_candidates", "1"], "DataArguments.num_candidates: must be >= 2, got 1"),
+    (["--metric_for_best_model", "ndcg@20"], "InstructRecConfig.metric_for_best_model: 'ndcg@20' is not a reported"),
+    (["--scoring_method", "fast"], "InstructRecConfig.scoring_method: 'fast' is not one of"),
+])
+def test_bad_configs_name_the_field(tmp_path, argv, message):
+    config = tmp_path / "c.yaml"
+    config.write_text("model_name_or_path: some/model\n")
+    with pytest.raises(ValueError) as err:
+        parse_config([str(config), *argv])
+    assert message in str(err.value)
+
+
+def test_unknown_yaml_field_is_refused(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("model_name_or_path: some/model\nlerning_rate: 0.1\n")
+    with pytest.raises(ValueError) as err:
+        parse_config([str(config)])
+    assert str(err.value) == f"{config}: unknown config field 'lerning_rate'; did you mean 'learning_rate'?"
