@@ -173,12 +173,13 @@ class DataArguments:
             _fail(name, "item_text_fields", "empty; name at least the item-name column")
         from . import templates as registry  # light import; registry validates names
 
-        try:
-            for template in self.templates or ():
-                registry.get_template(template)
-            evaluation = registry.get_template(self.eval_template)
-        except ValueError as err:
-            _fail(name, "templates" if "eval_template" not in str(err) else "eval_template", str(err))
+        for key, names in (("templates", self.templates or ()), ("eval_template", [self.eval_template])):
+            for template in names:
+                try:
+                    registry.get_template(template)
+                except ValueError as err:
+                    _fail(name, key, str(err))
+        evaluation = registry.get_template(self.eval_template)
         if evaluation.task not in ("matching", "reranking") or evaluation.response_field not in ("target", "label"):
             _fail(name, "eval_template", f"{self.eval_template!r} is a {evaluation.task} template; ranking evaluation "
                   "scores candidates as completions, so use a matching or reranking template")
@@ -220,6 +221,10 @@ class InstructRecConfig(TrainingArguments):
 
         if not torch.cuda.is_available():
             self.dataloader_pin_memory = False  # pinning needs an accelerator; without one it only warns
+            if not torch.backends.mps.is_available():
+                # Accelerate sets up CPU processes as a distributed group (gloo) only when told
+                # the run is on CPU; otherwise each launched process would train alone.
+                self.use_cpu = True
         if self.gradient_checkpointing and self.gradient_checkpointing_kwargs is None:
             # Reentrant checkpointing loses the gradient path when the embeddings are frozen (PEFT).
             self.gradient_checkpointing_kwargs = {"use_reentrant": False}

@@ -51,7 +51,15 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     trainer.save_metrics("train", train_metrics)
     eval_metrics = None
     if train_args.eval_strategy != "no" or train_args.do_eval:
-        eval_metrics = trainer.evaluate()
+        eval_metrics = _final_eval(trainer)
         trainer.save_metrics("eval", eval_metrics)
     trainer.save_state()
     return TuneResult(trainer, train_metrics, eval_metrics)
+
+
+def _final_eval(trainer: InstructRecTrainer) -> dict:
+    """The final model's validation metrics, reusing the evaluation of the last step if there was one."""
+    last = next((e for e in reversed(trainer.state.log_history) if "eval_mrr" in e), None)
+    if last is not None and last["step"] == trainer.state.global_step and not trainer.args.load_best_model_at_end:
+        return {k: v for k, v in last.items() if k.startswith("eval_")}
+    return trainer.evaluate()

@@ -142,3 +142,34 @@ def test_unknown_yaml_field_is_refused(tmp_path):
     with pytest.raises(ValueError) as err:
         parse_config([str(config)])
     assert str(err.value) == f"{config}: unknown config field 'lerning_rate'; did you mean 'learning_rate'?"
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_completion_only_logits_give_the_same_loss_and_gradients(tiny_assets, arch):
+    from transformers import AutoModelForCausalLM
+
+    from instructrec_peft.collator import CompletionOnlyCollator
+    from instructrec_peft.trainer import completion_loss
+
+    tokenizer = load_tokenizer(tiny_configs(tiny_assets, "unused", arch=arch)[0])
+    encoder = PromptEncoder(tokenizer)
+    features = [encoder.encode("The user watched Film A0 (1980), Film B1 (1981). Which movie next?", "Film C2 (1982)"),
+                encoder.encode("Answer Yes or No.", "Yes"),
+                encoder.encode("Which movie will the user watch next? Film D3 (1983)", "Film E4 (1984)")]
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets[arch]).eval()
+    plain = CompletionOnlyCollator.from_tokenizer(tokenizer)(features)
+    loss_plain = model(**plain).loss
+    grads_plain = torch.autograd.grad(loss_plain, list(model.parameters()))
+    left = CompletionOnlyCollator.from_tokenizer(tokenizer, padding_side="left")(features)
+    labels = left.pop("labels")
+    keep = int((labels != -100).sum(dim=1).max()) + 1
+    outputs = model(**left, logits_to_keep=keep)
+    assert outputs.logits.shape[1] == keep < left["input_ids"].shape[1] // 2
+    loss_fast = completion_loss(outputs, labels)
+    grads_fast = torch.autograd.grad(loss_fast, list(model.parameters()))
+    assert torch.allclose(loss_fast, loss_plain, atol=1e-5)
+    for fast, slow in zip(grads_fast, grads_plain):
+        assert torch.allclose(fast, slow, atol=1e-5)
+    # With an accumulation-wide token count, the sum is divided by that count instead.
+    assert torch.allclose(completion_loss(outputs, labels, num_items_in_batch=40), loss_plain * (labels != -100).sum() / 40,
+                          atol=1e-5)

@@ -37,5 +37,5 @@ def yaml_config(assets, output_dir, **overrides) -> str:
             "lr_scheduler_type"} | set(overrides)
     merged = {}
     for obj in (model, data, train):
-        merged.update({k: getattr(obj, k) for k in keys if hasattr(obj, k)})
+        merged.update({k: getattr(getattr(obj, k), "value", getattr(obj, k)) for k in keys if hasattr(obj, k)})
     return yaml.safe_dump(merged)
