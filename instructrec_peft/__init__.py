@@ -11,8 +11,23 @@ from .templates import Template, get_template, register_template
 
 __version__ = "0.1.0"
 
+# Training and model classes import torch and transformers: resolved on first use only.
+_LAZY = {
+    "InstructRecTrainer": "trainer", "InstructRecConfig": "config", "ModelArguments": "config",
+    "DataArguments": "config", "parse_config": "config", "run_tuning": "tuning", "Manifest": "manifest",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
-    "ColumnMap", "DataError", "InstructRecError", "InteractionLog", "ItemCatalog", "LeaveOneOutSplit",
+    "InstructRecTrainer", "InstructRecConfig", "ModelArguments", "DataArguments", "parse_config", "run_tuning",
+    "Manifest", "ColumnMap", "DataError", "InstructRecError", "InteractionLog", "ItemCatalog", "LeaveOneOutSplit",
     "Template", "TemplateError", "get_template", "leave_one_out", "register_template", "safe_format",
     "templates", "vocabulary", "__version__",
 ]

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["instructrec_peft.safe_format", "instructrec_peft.templates", "instructrec_peft.vocabulary",
-           "instructrec_peft.collator"]
+           "instructrec_peft.collator", "instructrec_peft.manifest"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -173,3 +173,12 @@ def test_completion_only_logits_give_the_same_loss_and_gradients(tiny_assets, ar
     # With an accumulation-wide token count, the sum is divided by that count instead.
     assert torch.allclose(completion_loss(outputs, labels, num_items_in_batch=40), loss_plain * (labels != -100).sum() / 40,
                           atol=1e-5)
+
+
+def test_package_exposes_the_training_api_lazily():
+    import instructrec_peft as ir
+
+    assert ir.InstructRecTrainer is InstructRecTrainer
+    assert ir.run_tuning is run_tuning
+    with pytest.raises(AttributeError, match="has no attribute 'Trainer'"):
+        ir.Trainer
