@@ -52,5 +52,5 @@ def run_lm(model, encoder, data: ProtocolData, k_values=(1, 3, 5, 10), method=No
 
 
 def run_popularity(data: ProtocolData, k_values=(1, 3, 5, 10)) -> dict[str, float]:
-    scores, targets = Popularity.fit(data.split).rank_rows(data.rows)
+    scores, targets = Popularity.fit(data.split, items=list(data.log.catalog.texts)).rank_rows(data.rows)
     return ranking_metrics(target_ranks(scores, targets), k_values)

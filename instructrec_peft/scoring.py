@@ -9,6 +9,8 @@ length). Two exact ways to compute it:
   costs roughly one forward pass instead of n.
 * ``"batched"``: n rows of prompt + candidate in one batch. Needed where a KV cache cannot be
   continued (PEFT prompt tuning prepends virtual tokens on every call).
+* ``"naive"``: one forward pass per candidate; the reference the others are tested against
+  and the baseline of the speed benchmark.
 
 Both take token ids, so the caller decides how prompts are formatted (chat template or not);
 this module knows nothing of templates.
@@ -26,9 +28,9 @@ from typing import Sequence
 
 import torch
 
-__all__ = ["SCORING_METHODS", "score_candidates", "default_method"]
+__all__ = ["SCORING_METHODS", "score_candidates", "default_method", "index_scores"]
 
-SCORING_METHODS = ("shared_prefix", "batched")
+SCORING_METHODS = ("shared_prefix", "batched", "naive")
 
 
 def default_method(model) -> str:
@@ -110,6 +112,13 @@ def score_candidates(
                              **{_cache_keyword(model): cache}).logits  # (n, L - 1, V)
                 logprobs.append(torch.log_softmax(rest.float(), dim=-1).gather(2, completions[:, 1:, None])[..., 0])
             token_logprobs = torch.cat(logprobs, dim=1)  # (n, L)
+        elif method == "naive":
+            token_logprobs = torch.zeros(completions.shape, dtype=torch.float32, device=device)
+            for i, candidate in enumerate(completion_ids):
+                ids = torch.as_tensor([list(prompt_ids) + list(candidate)], dtype=torch.long, device=device)
+                logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1:-1]  # (len(candidate), V)
+                picked = torch.log_softmax(logits.float(), dim=-1).gather(1, ids[0, len(prompt_ids):, None])[:, 0]
+                token_logprobs[i, : len(candidate)] = picked
         else:
             rows = [list(prompt_ids) + list(c) for c in completion_ids]
             # Right-pad after the candidate so all rows share the prompt length P.
@@ -117,3 +126,20 @@ def score_candidates(
             logits = model(input_ids=ids, attention_mask=attention, logits_to_keep=width + 1).logits[:, :-1]
             token_logprobs = torch.log_softmax(logits.float(), dim=-1).gather(2, completions[..., None])[..., 0]
     return _reduce(token_logprobs, mask, normalize).cpu()
+
+
+def index_scores(model, prompt_ids: Sequence[int], label_token_ids: Sequence[int]) -> torch.Tensor:
+    """LlamaRec-style index scoring: one forward pass over a prompt that lists the candidates
+    with labels (A, B, ...); each candidate's score is the log-probability of its label's token
+    as the first answer token. Returns float32 scores of shape ``(n,)`` on CPU.
+    """
+    if not label_token_ids:
+        raise ValueError("no candidates to score")
+    if not prompt_ids:
+        raise ValueError("the prompt is empty")
+    device = next(model.parameters()).device
+    with _eval_mode(model):
+        prompt = torch.as_tensor([list(prompt_ids)], dtype=torch.long, device=device)  # (1, P)
+        logits = model(input_ids=prompt, logits_to_keep=1).logits[0, -1].float()  # (V,)
+        logprobs = torch.log_softmax(logits, dim=-1)
+        return logprobs[torch.as_tensor(list(label_token_ids), device=device)].cpu()

@@ -27,7 +27,9 @@ def test_shared_prefix_and_batched_equal_naive_scoring(tiny_assets, arch):
     model.train()
     shared = score_candidates(model, PROMPT, CANDIDATES, method="shared_prefix")
     batched = score_candidates(model, PROMPT, CANDIDATES, method="batched")
+    library_naive = score_candidates(model, PROMPT, CANDIDATES, method="naive")
     assert model.training
+    assert torch.allclose(library_naive, expected, atol=1e-6)
     assert torch.allclose(shared, expected, atol=1e-5)
     assert torch.allclose(batched, expected, atol=1e-5)
     summed = score_candidates(model, PROMPT, CANDIDATES, normalize=False)

@@ -1,0 +1,237 @@
+"""``Recommender``: a tuned adapter (or a base model, zero-shot) as a recommendation API.
+
+>>> rec = Recommender.from_pretrained("outputs/demo-cpu", catalog=log.catalog)          # doctest: +SKIP
+>>> rec.rank(["Star Wars (1977)", "Alien (1979)"], ["Heat (1995)", "Toy Story (1995)"])  # doctest: +SKIP
+[('Toy Story (1995)', -1.52), ('Heat (1995)', -2.31)]
+>>> rec.recommend(["Star Wars (1977)", "Alien (1979)"], k=5)                            # doctest: +SKIP
+>>> rec.explain(["Star Wars (1977)"], "Alien (1979)")                                  # doctest: +SKIP
+
+Prompts are rendered from the template manifest saved with the adapter, so inference sees the
+wording it was trained on. History and candidates are item texts, oldest history first.
+``recommend`` generates under a prefix-trie constraint over the catalogue's tokenised texts, so it
+can only return real catalogue items, never one already in the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from .manifest import Manifest
+from .scoring import index_scores, score_candidates
+from .templates import Template, candidate_labels, get_template, select
+from .tokenization import PromptEncoder, ensure_pad_token
+
+__all__ = ["Recommender", "ItemTrie"]
+
+EXPLAIN_PROMPT = ("The user {past} these {nouns}: {history}. In one sentence, explain why the user might enjoy "
+                  "{item}.")
+
+
+class ItemTrie:
+    """A prefix tree over token sequences (each ending in EOS): which tokens may come next."""
+
+    def __init__(self, sequences: Sequence[Sequence[int]]):
+        self.root: dict = {}
+        for sequence in sequences:
+            node = self.root
+            for token in sequence:
+                node = node.setdefault(token, {})
+
+    def allowed(self, prefix: Sequence[int]) -> list[int]:
+        node = self.root
+        for token in prefix:
+            node = node.get(token)
+            if node is None:
+                return []
+        return list(node)
+
+
+@dataclass
+class _Texts:
+    """Catalogue texts and their token ids (with EOS), deduplicated."""
+
+    texts: list[str]
+    ids: list[list[int]]
+
+
+class Recommender:
+    def __init__(self, model, tokenizer, manifest: Manifest, catalog=None, scoring: str | None = None):
+        ensure_pad_token(tokenizer)
+        self.model, self.tokenizer, self.manifest = model, tokenizer, manifest
+        self.templates = {t.name: t for t in manifest.register()}
+        self.encoder = PromptEncoder(tokenizer, chat_template=manifest.chat_template,
+                                     system_prompt=manifest.system_prompt)
+        self.scoring = scoring
+        self._catalog: _Texts | None = None
+        if catalog is not None:
+            self.set_catalog(catalog)
+
+    # ---- loading -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(cls, adapter: str, *, catalog=None, base_model=None, model_args=None, revision: str | None = None,
+                        scoring: str | None = None) -> "Recommender":
+        """Load an adapter directory or Hub repository: its base model, adapter, tokenizer, manifest."""
+        from .modeling import load_adapter
+
+        path = Path(adapter)
+        if not path.is_dir():
+            from huggingface_hub import snapshot_download
+
+            path = Path(snapshot_download(adapter, revision=revision))
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = load_adapter(str(path), base=base_model, model_args=model_args)
+        return cls(model, tokenizer, Manifest.load(path), catalog=catalog, scoring=scoring)
+
+    @classmethod
+    def zero_shot(cls, model, tokenizer, *, catalog=None, eval_template: str = "p1-i0-matching-1",
+                  vocabulary: str = "movie", system_prompt: str | None = None) -> "Recommender":
+        """A base model without adapter, prompted with a built-in template."""
+        template = get_template(eval_template)
+        manifest = Manifest(templates=[template.to_dict()], eval_template=eval_template, vocabulary=vocabulary,
+                            chat_template=bool(getattr(tokenizer, "chat_template", None)), system_prompt=system_prompt)
+        return cls(model, tokenizer, manifest, catalog=catalog)
+
+    def set_catalog(self, catalog) -> None:
+        """The items ``recommend`` may return: an ItemCatalog or a list of item texts."""
+        texts = list(dict.fromkeys(catalog.texts.values() if hasattr(catalog, "texts") else catalog))
+        if not texts:
+            raise ValueError("the catalogue is empty")
+        self._catalog = _Texts(texts, self.encoder.completion_ids(texts))
+
+    # ---- prompts -------------------------------------------------------------------------------
+
+    def _template(self, intention: str | None, preference: str | None, task: str | None = None) -> Template:
+        base = get_template(self.manifest.eval_template)
+        task = task or base.task
+        wanted_p = "P2" if preference else "P1"
+        wanted_i = "I1" if intention else "I0"
+        if (base.preference, base.intention, base.task) == (wanted_p, wanted_i, task):
+            return base
+        for pool in (list(self.templates.values()), select(preference=wanted_p, intention=wanted_i, task=task)):
+            for template in pool:
+                if template.aspects == (wanted_p, wanted_i, task) and template.response_field == base.response_field:
+                    return template
+        raise ValueError(f"no {wanted_p}/{wanted_i}/{task} template answers with {{{base.response_field}}}")
+
+    def _prompt(self, template: Template, history: Sequence[str], candidates: Sequence[str] = (),
+                intention: str | None = None, preference: str | None = None) -> str:
+        values = {"target": "", "label": "", "answer": "", "choice": ""}
+        if intention:
+            values["intention"] = intention
+        if preference:
+            values["preference"] = preference
+        return template.render(vocabulary=self.manifest.vocabulary, history=list(history), candidates=candidates,
+                               count_tokens=self.encoder.count_tokens,
+                               max_prompt_tokens=self.manifest.max_prompt_tokens,
+                               max_history_items=self.manifest.max_history_items, **values).prompt
+
+    # ---- ranking -------------------------------------------------------------------------------
+
+    def score(self, history: Sequence[str], candidates: Sequence[str], intention: str | None = None,
+              preference: str | None = None) -> list[float]:
+        """A score per candidate (higher is better), in the candidates' order."""
+        if not candidates:
+            raise ValueError("the candidate list is empty")
+        if not history and not preference:
+            raise ValueError("the history is empty: give at least one item or an explicit preference")
+        template = self._template(intention, preference)
+        if template.response_field == "label":
+            prompt = self._prompt(template, history, candidates, intention, preference)
+            labels = candidate_labels(len(candidates))
+            label_ids = [self.encoder.completion_ids([label])[0][0] for label in labels]
+            return index_scores(self.model, self.encoder.prompt_ids([prompt])[0], label_ids).tolist()
+        shown = candidates if template.task == "reranking" else ()
+        prompt = self._prompt(template, history, shown, intention, preference)
+        return score_candidates(self.model, self.encoder.prompt_ids([prompt])[0],
+                                self.encoder.completion_ids(list(candidates)), method=self.scoring).tolist()
+
+    def rank(self, history: Sequence[str], candidates: Sequence[str], intention: str | None = None,
+             preference: str | None = None) -> list[tuple[str, float]]:
+        """Candidates ordered best first, with their scores."""
+        scores = self.score(history, candidates, intention, preference)
+        return sorted(zip(candidates, scores), key=lambda pair: -pair[1])
+
+    def rank_many(self, requests: Sequence[dict]) -> list[list[tuple[str, float]]]:
+        """``rank`` for many users: each request is a dict of ``rank``'s arguments."""
+        return [self.rank(**request) for request in requests]
+
+    # ---- generation ----------------------------------------------------------------------------
+
+    def recommend(self, history: Sequence[str], k: int = 10, intention: str | None = None,
+                  preference: str | None = None) -> list[str]:
+        """``k`` catalogue items by constrained beam search, best first, none from the history."""
+        if self._catalog is None:
+            raise ValueError("recommend needs a catalogue: pass catalog= or call set_catalog()")
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        seen = set(history)
+        keep = [i for i, text in enumerate(self._catalog.texts) if text not in seen]
+        if len(keep) < k:
+            raise ValueError(f"only {len(keep)} catalogue items are not in the history; asked for {k}")
+        sequences = [self._catalog.ids[i] for i in keep]
+        by_ids = {tuple(self._catalog.ids[i]): self._catalog.texts[i] for i in keep}
+        trie = ItemTrie(sequences)
+        template = self._template(intention, preference, task="matching")
+        prompt_ids = self.encoder.prompt_ids([self._prompt(template, history, (), intention, preference)])[0]
+        start = len(prompt_ids)
+        eos = self.tokenizer.eos_token_id
+
+        def allowed(_batch: int, ids: torch.Tensor) -> list[int]:
+            # Once a beam has emitted EOS it is finished; pad tokens may follow it.
+            return trie.allowed(ids[start:].tolist()) or [eos]
+
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                out = self.model.generate(
+                    input_ids=torch.tensor([prompt_ids], device=next(self.model.parameters()).device),
+                    attention_mask=torch.ones((1, start), dtype=torch.long,
+                                              device=next(self.model.parameters()).device),
+                    num_beams=max(k, 2), num_return_sequences=max(k, 2), max_new_tokens=max(map(len, sequences)),
+                    prefix_allowed_tokens_fn=allowed, do_sample=False, eos_token_id=eos,
+                    pad_token_id=self.tokenizer.pad_token_id, early_stopping=True)
+        finally:
+            self.model.train(was_training)
+        results = []
+        for row in out[:, start:].tolist():
+            ids = row[: row.index(eos) + 1] if eos in row else row
+            text = by_ids.get(tuple(ids))
+            if text is not None and text not in results:
+                results.append(text)
+        return results[:k]
+
+    def recommend_many(self, histories: Sequence[Sequence[str]], k: int = 10,
+                       intention: str | None = None) -> list[list[str]]:
+        return [self.recommend(history, k, intention) for history in histories]
+
+    def explain(self, history: Sequence[str], item: str, max_new_tokens: int = 48) -> str:
+        """A short natural-language reason, generated greedily by the model."""
+        if not history:
+            raise ValueError("the history is empty: nothing to explain from")
+        from .safe_format import render
+        from .templates import format_history
+        from .vocabulary import get_vocabulary
+
+        values = {**get_vocabulary(self.manifest.vocabulary).as_values(),
+                  "history": format_history(list(history)[-self.manifest.max_history_items:]), "item": item}
+        prompt_ids = self.encoder.prompt_ids([render(EXPLAIN_PROMPT, values)])[0]
+        device = next(self.model.parameters()).device
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                out = self.model.generate(input_ids=torch.tensor([prompt_ids], device=device),
+                                          attention_mask=torch.ones((1, len(prompt_ids)), dtype=torch.long, device=device),
+                                          max_new_tokens=max_new_tokens, do_sample=False,
+                                          pad_token_id=self.tokenizer.pad_token_id)
+        finally:
+            self.model.train(was_training)
+        return self.tokenizer.decode(out[0, len(prompt_ids):], skip_special_tokens=True).strip()

@@ -1,0 +1,102 @@
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+
+from instructrec_peft.recommender import ItemTrie, Recommender
+from instructrec_peft.tokenization import PromptEncoder
+
+CATALOG = [f"Film {chr(65 + i)}{i} ({1980 + i})" for i in range(12)]
+
+
+@pytest.fixture
+def recommender(tiny_assets):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_assets["gpt2"])
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
+    return Recommender.zero_shot(model, tokenizer, catalog=CATALOG)
+
+
+def test_trie_allows_only_continuations():
+    trie = ItemTrie([[1, 2, 0], [1, 3, 0], [4, 0]])
+    assert sorted(trie.allowed([])) == [1, 4]
+    assert sorted(trie.allowed([1])) == [2, 3]
+    assert trie.allowed([1, 2]) == [0]
+    assert trie.allowed([5]) == []
+
+
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_recommend_returns_only_unseen_catalogue_items(recommender, k):
+    history = CATALOG[:4]
+    picks = recommender.recommend(history, k=k)
+    assert len(picks) == k and len(set(picks)) == k
+    assert set(picks) <= set(CATALOG[4:])
+
+
+def test_recommend_refuses_impossible_requests(recommender):
+    with pytest.raises(ValueError, match="only 2 catalogue items are not in the history; asked for 3"):
+        recommender.recommend(CATALOG[:10], k=3)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        recommender.recommend(CATALOG[:2], k=0)
+
+
+def test_rank_orders_by_the_likelihood_scores(recommender):
+    history, candidates = CATALOG[:3], CATALOG[5:9]
+    ranked = recommender.rank(history, candidates)
+    assert sorted(c for c, _ in ranked) == sorted(candidates)
+    scores = [s for _, s in ranked]
+    assert scores == sorted(scores, reverse=True)
+    direct = dict(zip(candidates, recommender.score(history, candidates)))
+    assert all(direct[c] == s for c, s in ranked)
+    with pytest.raises(ValueError, match="the candidate list is empty"):
+        recommender.rank(history, [])
+    with pytest.raises(ValueError, match="the history is empty"):
+        recommender.rank([], candidates)
+
+
+def test_intention_switches_to_an_intention_template(recommender):
+    assert recommender._template(None, None).name == "p1-i0-matching-1"
+    assert recommender._template("something funny", None).aspects == ("P1", "I1", "matching")
+    assert recommender._template(None, "I like Westerns.").aspects == ("P2", "I0", "matching")
+    ranked = recommender.rank(CATALOG[:3], CATALOG[5:8], intention="something funny")
+    assert len(ranked) == 3
+
+
+def test_explain_generates_text(recommender):
+    text = recommender.explain(CATALOG[:3], CATALOG[4])
+    assert isinstance(text, str)
+    with pytest.raises(ValueError, match="the history is empty"):
+        recommender.explain([], CATALOG[4])
+
+
+def test_index_scoring_ranks_a_tiny_trained_models_target_first(tiny_assets):
+    """Overfit a tiny model on label-answering reranking prompts, then score by label logits."""
+    from transformers import AutoTokenizer
+
+    from instructrec_peft.scoring import index_scores
+    from instructrec_peft.templates import get_template
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_assets["gpt2"])
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
+    encoder = PromptEncoder(tokenizer)
+    template = get_template("p1-i0-reranking-3")
+    cases = []
+    for n in range(4):
+        candidates = CATALOG[4 + n: 8 + n]
+        target = n % 4  # each toy prompt has its own answer letter
+        rendered = template.render(vocabulary="movie", history=CATALOG[n:n + 2], candidates=candidates,
+                                   target=candidates[target], label="ABCD"[target])
+        cases.append((rendered.prompt, rendered.completion, target))
+    batch = [encoder.encode(prompt, completion) for prompt, completion, _ in cases]
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(60):
+        for feature in batch:
+            loss = model(input_ids=torch.tensor([feature["input_ids"]]), labels=torch.tensor([feature["labels"]])).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    labels = [encoder.completion_ids([letter])[0][0] for letter in "ABCD"]
+    for prompt, _, target in cases:
+        scores = index_scores(model, encoder.prompt_ids([prompt])[0], labels)
+        assert int(scores.argmax()) == target
