@@ -35,6 +35,10 @@ class _Baseline:
     def score_all(self, user: str, stage: str = "test") -> np.ndarray:
         raise NotImplementedError
 
+    def score_users(self, users: Sequence[str], stage: str = "test") -> np.ndarray:
+        """``score_all`` for many users: (len(users), n_items)."""
+        return np.stack([self.score_all(user, stage) for user in users])
+
     def score(self, user: str, candidates: Sequence[str], stage: str = "test") -> list[float]:
         scores = self.score_all(user, stage)
         return [float(scores[self.index[c]]) if c in self.index else -math.inf for c in candidates]
@@ -57,8 +61,9 @@ def full_ranking_ranks(model: _Baseline, split: LeaveOneOutSplit, stage: str = "
                        users: Sequence[str] | None = None) -> np.ndarray:
     """Rank of each user's target among every item not in the user's history (ties against it)."""
     ranks = []
-    for user in users or split.evaluated:
-        scores = model.score_all(user, stage).astype(np.float64)
+    users = list(users or split.evaluated)
+    for user, scores in zip(users, model.score_users(users, stage)):
+        scores = scores.astype(np.float64)
         history = [model.index[i] for i in split.history(user, stage)]
         target = model.index[split.target(user, stage)]
         mask = np.ones(len(scores), dtype=bool)
@@ -224,9 +229,18 @@ class SASRec(_Baseline):
         return model
 
     def score_all(self, user: str, stage: str = "test") -> np.ndarray:
-        history = [self.index[i] + 1 for i in self.split.history(user, stage)][-self.net.max_len:]
-        seq = torch.zeros((1, self.net.max_len), dtype=torch.long)
-        seq[0, self.net.max_len - len(history):] = torch.as_tensor(history)
+        return self.score_users([user], stage)[0]
+
+    def score_users(self, users: Sequence[str], stage: str = "test", batch_size: int = 256) -> np.ndarray:
+        length = self.net.max_len
+        seq = torch.zeros((len(users), length), dtype=torch.long)  # left-padded histories
+        for row, user in enumerate(users):
+            history = [self.index[i] + 1 for i in self.split.history(user, stage)][-length:]
+            seq[row, length - len(history):] = torch.as_tensor(history)
+        was_training = self.net.training
         self.net.eval()
         with torch.no_grad():
-            return self.net.logits(self.net(seq)[:, -1])[0].numpy()
+            out = torch.cat([self.net.logits(self.net(seq[i:i + batch_size])[:, -1])
+                             for i in range(0, len(users), batch_size)])
+        self.net.train(was_training)
+        return out.numpy()

@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> None:
 
     encoder = PromptEncoder(load_tokenizer(model_args), system_prompt=data_args.system_prompt)
     data = protocol_rows("loo-random-10", data_args, encoder, seed=train_args.seed, users=args.users)
+    example = data.rows[0]
+    print(f"\nan evaluation instruction (user {example['user']}, template {example['template']}):\n"
+          f"{example['prompt']}\n>>> {example['completion']}   (scored against 9 other candidates)\n")
     base = load_base_model(model_args)
     results = {"popularity (train counts)": run_popularity(data)}
     results["SmolLM2-135M zero-shot"] = run_lm(base, encoder, data).metrics

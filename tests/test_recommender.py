@@ -100,3 +100,19 @@ def test_index_scoring_ranks_a_tiny_trained_models_target_first(tiny_assets):
     for prompt, _, target in cases:
         scores = index_scores(model, encoder.prompt_ids([prompt])[0], labels)
         assert int(scores.argmax()) == target
+
+
+def test_from_pretrained_reproduces_the_trained_model(tiny_assets, tmp_path):
+    from instructrec_peft.scoring import score_candidates
+    from instructrec_peft.tuning import run_tuning
+    from training_helpers import tiny_configs
+
+    result = run_tuning(*tiny_configs(tiny_assets, tmp_path / "out"))
+    rec = Recommender.from_pretrained(str(tmp_path / "out"), catalog=CATALOG)
+    history, candidates = CATALOG[:3], CATALOG[5:9]
+    prompt = rec._prompt(rec._template(None, None), history)
+    trained = score_candidates(result.trainer.model, rec.encoder.prompt_ids([prompt])[0],
+                               rec.encoder.completion_ids(candidates))
+    assert torch.allclose(torch.tensor(rec.score(history, candidates)), trained, atol=1e-5)
+    assert rec.manifest.eval_template == "p1-i0-matching-1"
+    assert set(rec.recommend(history, k=3)) <= set(CATALOG[3:])
