@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow assets clean
+.PHONY: install demo test test-slow assets bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# The benchmark report (reports/benchmark.md + PNG plots); about 50 minutes on 2 CPU cores.
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) -m instructrec_peft.assets fetch
+	$(PY) recipes/benchmark.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -7,8 +7,8 @@ length). Two exact ways to compute it:
 * ``"shared_prefix"``: the prompt runs once; its KV cache is repeated for the n candidates,
   which then run as one batch of short sequences. The prompt dominates the tokens, so this
   costs roughly one forward pass instead of n.
-* ``"batched"``: n rows of prompt + candidate in one batch. Needed where a KV cache cannot be
-  continued (PEFT prompt tuning prepends virtual tokens on every call).
+  PEFT prompt tuning is served too: its virtual tokens enter the prefix as input embeddings.
+* ``"batched"``: n rows of prompt + candidate in one batch.
 * ``"naive"``: one forward pass per candidate; the reference the others are tested against
   and the baseline of the speed benchmark.
 
@@ -28,19 +28,38 @@ from typing import Sequence
 
 import torch
 
-__all__ = ["SCORING_METHODS", "score_candidates", "default_method", "index_scores"]
+__all__ = ["SCORING_METHODS", "score_candidates", "default_method", "is_prompt_learning", "index_scores"]
 
 SCORING_METHODS = ("shared_prefix", "batched", "naive")
 
 
-def default_method(model) -> str:
-    """``shared_prefix`` unless the model is PEFT prompt tuning (whose prefix is not a cache)."""
+def is_prompt_learning(model) -> bool:
+    """Whether ``model`` is a PEFT prompt-learning model (prompt tuning: virtual input tokens)."""
     peft_config = getattr(model, "peft_config", None)
-    if peft_config:
-        active = peft_config.get(getattr(model, "active_adapter", "default")) or next(iter(peft_config.values()))
-        if getattr(active, "is_prompt_learning", False):
-            return "batched"
+    if not peft_config:
+        return False
+    active = peft_config.get(getattr(model, "active_adapter", "default")) or next(iter(peft_config.values()))
+    return bool(getattr(active, "is_prompt_learning", False))
+
+
+def default_method(model) -> str:
+    """``shared_prefix``: exact for every model, prompt tuning included (see ``_prefix``)."""
     return "shared_prefix"
+
+
+def _prefix(model, prompt: torch.Tensor):
+    """Run the prompt once; returns (the model that continues from the cache, the output with
+    the last position's logits and the cache, the cache length). For prompt tuning the learned virtual tokens are prepended as input
+    embeddings, exactly as PEFT does in its own forward, and the base model continues."""
+    if is_prompt_learning(model):
+        base = model.get_base_model()
+        embeddings = base.get_input_embeddings()(prompt)  # (1, P, d)
+        virtual = model.get_prompt(batch_size=1).to(embeddings.dtype)  # (1, T, d)
+        inputs = torch.cat([virtual, embeddings], dim=1)
+        out = base(inputs_embeds=inputs, use_cache=True, logits_to_keep=1)
+        return base, out, inputs.shape[1]
+    out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+    return model, out, prompt.shape[1]
 
 
 def _cache_keyword(model) -> str:
@@ -100,23 +119,24 @@ def score_candidates(
     with _eval_mode(model):
         if method == "shared_prefix":
             prompt = torch.as_tensor([list(prompt_ids)], dtype=torch.long, device=device)  # (1, P)
-            out = model(input_ids=prompt, use_cache=True, logits_to_keep=1)
+            continuer, out, prefix_length = _prefix(model, prompt)
             first = torch.log_softmax(out.logits[:, -1].float(), dim=-1).expand(n, -1)  # (n, V)
             logprobs = [first.gather(1, completions[:, :1])]
             if width > 1:
                 cache = getattr(out, "cache", None) or out.past_key_values
                 cache.batch_repeat_interleave(n)
-                attention = torch.cat([torch.ones((n, prompt.shape[1]), dtype=torch.long, device=device),
+                attention = torch.cat([torch.ones((n, prefix_length), dtype=torch.long, device=device),
                                        mask[:, :-1]], dim=1)  # (n, P + L - 1)
-                rest = model(input_ids=completions[:, :-1], attention_mask=attention, use_cache=True,
-                             **{_cache_keyword(model): cache}).logits  # (n, L - 1, V)
+                rest = continuer(input_ids=completions[:, :-1], attention_mask=attention, use_cache=True,
+                                 **{_cache_keyword(continuer): cache}).logits  # (n, L - 1, V)
                 logprobs.append(torch.log_softmax(rest.float(), dim=-1).gather(2, completions[:, 1:, None])[..., 0])
             token_logprobs = torch.cat(logprobs, dim=1)  # (n, L)
         elif method == "naive":
             token_logprobs = torch.zeros(completions.shape, dtype=torch.float32, device=device)
             for i, candidate in enumerate(completion_ids):
                 ids = torch.as_tensor([list(prompt_ids) + list(candidate)], dtype=torch.long, device=device)
-                logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1:-1]  # (len(candidate), V)
+                # Counted from the end: prompt tuning prepends virtual positions to the logits.
+                logits = model(input_ids=ids).logits[0, -len(candidate) - 1:-1]  # (len(candidate), V)
                 picked = torch.log_softmax(logits.float(), dim=-1).gather(1, ids[0, len(prompt_ids):, None])[:, 0]
                 token_logprobs[i, : len(candidate)] = picked
         else:

@@ -35,7 +35,7 @@ from .evaluation import rank_rows
 from .manifest import Manifest
 from .metrics.formulas import ranking_metrics, target_ranks
 from .modeling import load_base_model, load_tokenizer, wrap_model
-from .scoring import default_method
+from .scoring import is_prompt_learning
 from .tokenization import PromptEncoder, ensure_pad_token
 
 __all__ = ["InstructRecTrainer", "CONFIG_NAME"]
@@ -87,7 +87,7 @@ class InstructRecTrainer(Trainer):
                     lambda batch: self.encoder.encode_batch(batch["prompt"], batch["completion"]), batched=True,
                     remove_columns=train_dataset.column_names, desc="tokenising")
         # Prompt tuning prepends virtual tokens and ignores position_ids, so it keeps the plain path.
-        self.completion_only_logits = args.completion_only_logits and default_method(model) == "shared_prefix"
+        self.completion_only_logits = args.completion_only_logits and not is_prompt_learning(model)
         kwargs.setdefault("data_collator", CompletionOnlyCollator.from_tokenizer(
             processing_class, pad_to_multiple_of=args.pad_to_multiple_of,
             padding_side="left" if self.completion_only_logits else "right"))

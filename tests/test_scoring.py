@@ -44,3 +44,21 @@ def test_scoring_errors(tiny_assets):
         score_candidates(model, PROMPT, CANDIDATES, method="fast")
     with pytest.raises(ValueError, match="the prompt is empty"):
         score_candidates(model, [], CANDIDATES)
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_prompt_tuning_scores_agree_across_methods(tiny_assets, arch):
+    from peft import PromptTuningConfig, TaskType, get_peft_model
+
+    torch.manual_seed(0)
+    base = AutoModelForCausalLM.from_pretrained(tiny_assets[arch])
+    model = get_peft_model(base, PromptTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=5))
+    with torch.no_grad():  # random, visible virtual tokens
+        model.prompt_encoder["default"].embedding.weight.normal_(std=1.0)
+    shared = score_candidates(model, PROMPT, CANDIDATES, method="shared_prefix")
+    batched = score_candidates(model, PROMPT, CANDIDATES, method="batched")
+    naive_peft = score_candidates(model, PROMPT, CANDIDATES, method="naive")
+    plain = score_candidates(base, PROMPT, CANDIDATES, method="naive")
+    assert torch.allclose(shared, batched, atol=1e-5)
+    assert torch.allclose(shared, naive_peft, atol=1e-5)
+    assert not torch.allclose(shared, plain, atol=1e-3)  # the virtual tokens do take part
