@@ -108,7 +108,10 @@ class Recommender:
     # ---- prompts -------------------------------------------------------------------------------
 
     def _template(self, intention: str | None, preference: str | None, task: str | None = None) -> Template:
+        """The manifest's evaluation template, or the closest one for the given intention,
+        preference and task form: the adapter's own templates first, then the built-ins."""
         base = get_template(self.manifest.eval_template)
+        response = base.response_field if task in (None, base.task) else "target"
         task = task or base.task
         wanted_p = "P2" if preference else "P1"
         wanted_i = "I1" if intention else "I0"
@@ -116,9 +119,9 @@ class Recommender:
             return base
         for pool in (list(self.templates.values()), select(preference=wanted_p, intention=wanted_i, task=task)):
             for template in pool:
-                if template.aspects == (wanted_p, wanted_i, task) and template.response_field == base.response_field:
+                if template.aspects == (wanted_p, wanted_i, task) and template.response_field == response:
                     return template
-        raise ValueError(f"no {wanted_p}/{wanted_i}/{task} template answers with {{{base.response_field}}}")
+        raise ValueError(f"no {wanted_p}/{wanted_i}/{task} template answers with {{{response}}}")
 
     def _prompt(self, template: Template, history: Sequence[str], candidates: Sequence[str] = (),
                 intention: str | None = None, preference: str | None = None) -> str:

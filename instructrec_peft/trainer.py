@@ -75,8 +75,8 @@ class InstructRecTrainer(Trainer):
         if model_args is None:
             model_args = ModelArguments(model_name_or_path=getattr(model, "name_or_path", "") or "model")
         model = wrap_model(model, model_args, args.gradient_checkpointing, args.gradient_checkpointing_kwargs)
-        # Trainer re-enables checkpointing on the PEFT model; it is already set up on the base.
-        self.encoder = encoder or PromptEncoder(processing_class)
+        self.encoder = encoder or PromptEncoder(processing_class,
+                                                system_prompt=data_args.system_prompt if data_args else None)
         self.model_args, self.data_args = model_args, data_args
         self.catalog, self.manifest = catalog, manifest
         if eval_dataset is not None and catalog is None:

@@ -116,3 +116,20 @@ def test_from_pretrained_reproduces_the_trained_model(tiny_assets, tmp_path):
     assert torch.allclose(torch.tensor(rec.score(history, candidates)), trained, atol=1e-5)
     assert rec.manifest.eval_template == "p1-i0-matching-1"
     assert set(rec.recommend(history, k=3)) <= set(CATALOG[3:])
+
+
+def test_a_label_answering_adapter_ranks_by_index_and_recommends_by_matching(tiny_assets):
+    from transformers import AutoTokenizer
+
+    from instructrec_peft.scoring import index_scores
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_assets["gpt2"])
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
+    rec = Recommender.zero_shot(model, tokenizer, catalog=CATALOG, eval_template="p1-i0-reranking-3")
+    history, candidates = CATALOG[:2], CATALOG[4:8]
+    prompt = rec._prompt(rec._template(None, None), history, candidates)
+    labels = [rec.encoder.completion_ids([x])[0][0] for x in "ABCD"]
+    expected = index_scores(model, rec.encoder.prompt_ids([prompt])[0], labels)
+    assert torch.allclose(torch.tensor(rec.score(history, candidates)), expected)
+    assert rec._template(None, None, task="matching").aspects == ("P1", "I0", "matching")
+    assert set(rec.recommend(history, k=2)) <= set(CATALOG[2:])
