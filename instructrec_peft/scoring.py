@@ -28,7 +28,7 @@ from typing import Sequence
 
 import torch
 
-__all__ = ["SCORING_METHODS", "score_candidates", "default_method", "is_prompt_learning", "index_scores"]
+__all__ = ["SCORING_METHODS", "score_candidates", "is_prompt_learning", "index_scores"]
 
 SCORING_METHODS = ("shared_prefix", "batched", "naive")
 
@@ -40,11 +40,6 @@ def is_prompt_learning(model) -> bool:
         return False
     active = peft_config.get(getattr(model, "active_adapter", "default")) or next(iter(peft_config.values()))
     return bool(getattr(active, "is_prompt_learning", False))
-
-
-def default_method(model) -> str:
-    """``shared_prefix``: exact for every model, prompt tuning included (see ``_prefix``)."""
-    return "shared_prefix"
 
 
 def _prefix(model, prompt: torch.Tensor):
@@ -103,7 +98,8 @@ def score_candidates(
     normalize: bool = True,
 ) -> torch.Tensor:
     """Scores (float32, shape ``(n,)``, on CPU) of n completions after one prompt."""
-    method = method or default_method(model)
+    # shared_prefix is exact for every model, prompt tuning included (see `_prefix`).
+    method = method or "shared_prefix"
     if method not in SCORING_METHODS:
         raise ValueError(f"unknown scoring method {method!r}; expected one of {SCORING_METHODS}")
     if not completion_ids:
