@@ -13,6 +13,7 @@ from .config import DataArguments
 from .examples import ExampleConfig, build_examples
 from .interactions import ColumnMap, InteractionLog, ItemCatalog
 from .split import LeaveOneOutSplit, leave_one_out
+from .templates import get_template
 
 __all__ = ["PreparedData", "load_log", "example_config", "eval_rows", "prepare_data"]
 
@@ -22,9 +23,9 @@ def load_log(args: DataArguments) -> InteractionLog:
     if args.dataset == "ml-100k":
         from .assets import fetch_data
 
-        return InteractionLog.from_recbole(fetch_data(), "ml-100k", text_fields=tuple(args.item_text_fields),
-                                           category_field=args.category_field)
-    path = Path(args.dataset).expanduser()
+        path = fetch_data()
+    else:
+        path = Path(args.dataset).expanduser()
     if path.is_dir():
         return InteractionLog.from_recbole(path, text_fields=tuple(args.item_text_fields),
                                            category_field=args.category_field)
@@ -40,18 +41,12 @@ def load_log(args: DataArguments) -> InteractionLog:
 
 def example_config(args: DataArguments, seed: int, eval_only: bool = False) -> ExampleConfig:
     if eval_only:
-        return ExampleConfig(tasks={"matching": 1.0} if _eval_task(args) == "matching" else {"reranking": 1.0},
-                             templates=[args.eval_template], vocabulary=args.vocabulary,
-                             num_candidates=args.num_candidates, max_history_items=args.max_history_items, seed=seed)
+        return ExampleConfig(tasks={get_template(args.eval_template).task: 1.0}, templates=[args.eval_template],
+                             vocabulary=args.vocabulary, num_candidates=args.num_candidates,
+                             max_history_items=args.max_history_items, seed=seed)
     return ExampleConfig(tasks=args.task_mix_weights, templates=args.templates, vocabulary=args.vocabulary,
                          num_candidates=args.num_candidates, max_history_items=args.max_history_items,
                          examples_per_user=args.examples_per_user or None, seed=seed)
-
-
-def _eval_task(args: DataArguments) -> str:
-    from .templates import get_template
-
-    return get_template(args.eval_template).task
 
 
 @dataclass
