@@ -200,6 +200,8 @@ class InstructRecConfig(TrainingArguments):
     report_to: None | str | list[str] = field(default="none", metadata={"help": "no tracker unless asked"})
     remove_unused_columns: bool = field(default=False, metadata={"help": "the trainer prepares its own columns"})
     metric_for_best_model: str | None = field(default="ndcg@10", metadata={"help": "a ranking metric"})
+    include_num_input_tokens_seen: str = field(default="non_padding", metadata={
+        "help": "count tokens trained on: non_padding, all or no (logged as num_input_tokens_seen, tokens/s)"})
     # --- ranking evaluation
     ranking_k_values: list[int] = field(default_factory=lambda: [1, 3, 5, 10], metadata={"help": "K of HR@K, NDCG@K"})
     scoring_method: str = field(default="auto", metadata={"help": f"candidate scoring: {', '.join(SCORING)}"})

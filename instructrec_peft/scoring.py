@@ -4,9 +4,12 @@ A candidate's score is the log-probability of its completion tokens (text + EOS)
 prompt, averaged over those tokens when ``normalize`` (so long titles are not punished for
 length). Two exact ways to compute it:
 
-* ``"shared_prefix"``: the prompt runs once; its KV cache is repeated for the n candidates,
-  which then run as one batch of short sequences. The prompt dominates the tokens, so this
-  costs roughly one forward pass instead of n.
+* ``"shared_prefix"``: the prompt runs once; the n candidates then run against its KV cache
+  packed end to end in a single row, each seeing the prompt and its own earlier tokens only
+  (a block mask) at the positions it would have after the prompt. No cache copies and no
+  padding: the cost is one pass over prompt + the candidates' own tokens, against n passes
+  over prompt + candidate for naive scoring. Attention kernels that take no custom mask
+  (flash attention) get the same cache repeated n times and a padded batch instead.
   PEFT prompt tuning is served too: its virtual tokens enter the prefix as input embeddings.
 * ``"batched"``: n rows of prompt + candidate in one batch.
 * ``"naive"``: one forward pass per candidate; the reference the others are tested against
@@ -89,6 +92,49 @@ def _reduce(token_logprobs: torch.Tensor, mask: torch.Tensor, normalize: bool) -
     return total / mask.sum(dim=1) if normalize else total
 
 
+def _attention(model) -> str:
+    config = model.get_base_model().config if hasattr(model, "get_base_model") else model.config
+    return getattr(config, "_attn_implementation", None) or "eager"
+
+
+def _continue_packed(model, cache, prefix_length: int, completions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Log-probs (n, L - 1) of tokens 1.. of each candidate, the candidates packed in one row."""
+    n, width = completions.shape
+    device = completions.device
+    lengths = mask.sum(dim=1) - 1  # tokens each candidate feeds: all but its last
+    fed = torch.arange(width - 1, device=device)[None, :] < lengths[:, None]  # (n, L - 1)
+    segment = torch.arange(n, device=device)[:, None].expand(n, width - 1)[fed]  # (S,)
+    offset = torch.arange(width - 1, device=device)[None, :].expand(n, width - 1)[fed]  # (S,)
+    inputs = completions[:, :-1][fed][None]  # (1, S)
+    packed = inputs.shape[1]
+    # Row i (a fed token) sees the whole prefix and the tokens of its own candidate up to itself.
+    allowed = torch.ones((packed, prefix_length + packed), dtype=torch.bool, device=device)
+    allowed[:, prefix_length:] = (segment[:, None] == segment[None, :]) & (offset[None, :] <= offset[:, None])
+    if _attention(model) == "sdpa":
+        attention = allowed[None, None]
+    else:  # eager attention adds the mask to its scores
+        dtype = model.get_input_embeddings().weight.dtype
+        attention = torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(~allowed, torch.finfo(dtype).min)
+        attention = attention[None, None]
+    logits = model(input_ids=inputs, attention_mask=attention, position_ids=(prefix_length + offset)[None],
+                   use_cache=True, **{_cache_keyword(model): cache}).logits[0]  # (S, V)
+    picked = torch.log_softmax(logits.float(), dim=-1).gather(1, completions[:, 1:][fed][:, None])[:, 0]  # (S,)
+    out = torch.zeros((n, width - 1), dtype=torch.float32, device=device)
+    out[fed] = picked
+    return out
+
+
+def _continue_batched(model, cache, prefix_length: int, completions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The same log-probs with the cache repeated n times and the candidates as a padded batch."""
+    n = completions.shape[0]
+    cache.batch_repeat_interleave(n)
+    attention = torch.cat([torch.ones((n, prefix_length), dtype=torch.long, device=completions.device),
+                           mask[:, :-1]], dim=1)  # (n, P + L - 1)
+    logits = model(input_ids=completions[:, :-1], attention_mask=attention, use_cache=True,
+                   **{_cache_keyword(model): cache}).logits  # (n, L - 1, V)
+    return torch.log_softmax(logits.float(), dim=-1).gather(2, completions[:, 1:, None])[..., 0]
+
+
 def score_candidates(
     model,
     prompt_ids: Sequence[int],
@@ -117,16 +163,14 @@ def score_candidates(
             prompt = torch.as_tensor([list(prompt_ids)], dtype=torch.long, device=device)  # (1, P)
             continuer, out, prefix_length = _prefix(model, prompt)
             first = torch.log_softmax(out.logits[:, -1].float(), dim=-1).expand(n, -1)  # (n, V)
-            logprobs = [first.gather(1, completions[:, :1])]
+            token_logprobs = torch.zeros(completions.shape, dtype=torch.float32, device=device)  # (n, L)
+            token_logprobs[:, :1] = first.gather(1, completions[:, :1])
             if width > 1:
                 cache = getattr(out, "cache", None) or out.past_key_values
-                cache.batch_repeat_interleave(n)
-                attention = torch.cat([torch.ones((n, prefix_length), dtype=torch.long, device=device),
-                                       mask[:, :-1]], dim=1)  # (n, P + L - 1)
-                rest = continuer(input_ids=completions[:, :-1], attention_mask=attention, use_cache=True,
-                                 **{_cache_keyword(continuer): cache}).logits  # (n, L - 1, V)
-                logprobs.append(torch.log_softmax(rest.float(), dim=-1).gather(2, completions[:, 1:, None])[..., 0])
-            token_logprobs = torch.cat(logprobs, dim=1)  # (n, L)
+                # sdpa and eager attention take a prepared 4D mask; flash kernels know causal + padding only.
+                packs = _attention(continuer) in ("sdpa", "eager")
+                continue_ = _continue_packed if packs else _continue_batched
+                token_logprobs[:, 1:] = continue_(continuer, cache, prefix_length, completions, mask)
         elif method == "naive":
             token_logprobs = torch.zeros(completions.shape, dtype=torch.float32, device=device)
             for i, candidate in enumerate(completion_ids):

@@ -48,6 +48,10 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     result = trainer.train(resume_from_checkpoint=train_args.resume_from_checkpoint)
     trainer.save_model()
     train_metrics = dict(result.metrics, world_size=train_args.world_size, train_examples=len(data.train))
+    # Tokens of this session only: a resumed run restores the count of the checkpoint it left.
+    tokens = trainer.state.num_input_tokens_seen - getattr(trainer, "_initial_num_input_tokens_seen", 0)
+    if tokens and result.metrics.get("train_runtime"):
+        train_metrics.update(train_tokens=tokens, train_tokens_per_second=tokens / result.metrics["train_runtime"])
     trainer.save_metrics("train", train_metrics)
     eval_metrics = None
     if train_args.eval_strategy != "no" or train_args.do_eval:

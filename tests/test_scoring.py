@@ -2,7 +2,10 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
+from instructrec_peft import scoring
 from instructrec_peft.scoring import score_candidates
+
+continue_batched = scoring._continue_batched
 
 PROMPT = [5, 6, 7, 8, 9, 10, 11]
 CANDIDATES = [[12, 13, 0], [14, 0], [15, 16, 17, 18, 0], [0]]
@@ -19,9 +22,10 @@ def naive(model, prompt, candidates):
     return torch.tensor(out)
 
 
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
 @pytest.mark.parametrize("arch", ["gpt2", "llama"])
-def test_shared_prefix_and_batched_equal_naive_scoring(tiny_assets, arch):
-    model = AutoModelForCausalLM.from_pretrained(tiny_assets[arch])
+def test_shared_prefix_and_batched_equal_naive_scoring(tiny_assets, arch, attention):
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets[arch], attn_implementation=attention)
     model.train()  # scoring must switch dropout off itself, and restore the mode after
     expected = naive(model, PROMPT, CANDIDATES)
     model.train()
@@ -34,6 +38,27 @@ def test_shared_prefix_and_batched_equal_naive_scoring(tiny_assets, arch):
     assert torch.allclose(batched, expected, atol=1e-5)
     summed = score_candidates(model, PROMPT, CANDIDATES, normalize=False)
     assert torch.allclose(summed, expected * torch.tensor([3.0, 2.0, 5.0, 1.0]), atol=1e-4)
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_shared_prefix_without_custom_masks_repeats_the_cache(tiny_assets, arch, monkeypatch):
+    # Flash kernels take no 4D mask: the candidates then run as a padded batch over a repeated cache.
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets[arch])
+    packed = score_candidates(model, PROMPT, CANDIDATES, method="shared_prefix")
+    monkeypatch.setattr(scoring, "_attention", lambda model: "flash_attention_2")
+    calls = []
+    monkeypatch.setattr(scoring, "_continue_batched",
+                        lambda *args: calls.append(len(args[3])) or continue_batched(*args))
+    repeated = score_candidates(model, PROMPT, CANDIDATES, method="shared_prefix")
+    assert calls == [4]
+    assert torch.allclose(repeated, packed, atol=1e-5)
+    assert torch.allclose(repeated, naive(model, PROMPT, CANDIDATES), atol=1e-5)
+
+
+def test_single_token_candidates_are_scored_from_the_prefix_alone(tiny_assets):
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])
+    candidates = [[0], [7], [3]]
+    assert torch.allclose(score_candidates(model, PROMPT, candidates), naive(model, PROMPT, candidates), atol=1e-5)
 
 
 def test_scoring_errors(tiny_assets):

@@ -96,6 +96,18 @@ def test_run_writes_the_expected_files_and_evaluates(tiny_assets, tmp_path):
     assert saved["model"]["lora_r"] == 4 and "hub_token" not in saved["training"]
 
 
+def test_tokens_trained_on_are_counted_without_padding(tiny_assets, tmp_path):
+    # 12 examples, 3 steps of 4: one pass over every example, so the count is their total length.
+    result = run_tuning(*tiny_configs(tiny_assets, tmp_path / "out", max_train_examples=12))
+    lengths = [len(ids) for ids in result.trainer.train_dataset["input_ids"]]
+    assert len(lengths) == 12 and len(set(lengths)) > 1  # padding would be counted if it were
+    state = json.loads((tmp_path / "out" / "trainer_state.json").read_text())
+    assert state["num_input_tokens_seen"] == sum(lengths)
+    metrics = result.train_metrics
+    assert metrics["train_tokens"] == sum(lengths)
+    assert metrics["train_tokens_per_second"] == pytest.approx(sum(lengths) / metrics["train_runtime"])
+
+
 def test_resume_from_checkpoint_continues_at_the_right_step(tiny_assets, tmp_path):
     from safetensors.torch import load_file
 
