@@ -227,6 +227,8 @@ class InstructRecConfig(TrainingArguments):
                 # Accelerate sets up CPU processes as a distributed group (gloo) only when told
                 # the run is on CPU; otherwise each launched process would train alone.
                 self.use_cpu = True
+        if self.push_to_hub and "/" not in (self.hub_model_id or ""):
+            _fail("InstructRecConfig", "hub_model_id", f"push_to_hub needs namespace/name, got {self.hub_model_id!r}")
         if self.gradient_checkpointing and self.gradient_checkpointing_kwargs is None:
             # Reentrant checkpointing loses the gradient path when the embeddings are frozen (PEFT).
             self.gradient_checkpointing_kwargs = {"use_reentrant": False}

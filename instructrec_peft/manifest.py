@@ -37,6 +37,8 @@ class Manifest:
     max_prompt_tokens: int = 384
     num_candidates: int = 10
     base_model: str | None = None
+    # One rendered evaluation prompt and its answer, for the model card: {"prompt", "completion"}.
+    example: dict | None = None
     builtin_templates_version: str = BUILTIN_VERSION
     package_version: str = __version__
 

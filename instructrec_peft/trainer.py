@@ -10,7 +10,10 @@ What it adds to ``Trainer``:
   text by its likelihood after the prompt and reports HR@K, NDCG@K and MRR, so
   ``metric_for_best_model="ndcg@10"``, ``load_best_model_at_end`` and early stopping work;
 * every save (checkpoints included) writes the template manifest and the resolved configs
-  beside the adapter, so inference renders the prompts the adapter was trained on.
+  beside the adapter, so inference renders the prompts the adapter was trained on;
+* ``push_to_hub`` shares the exported adapter (:func:`hub.push_adapter`: adapter, tokenizer,
+  manifest, configs, metrics, model card; no checkpoints, pickles or local paths). With
+  ``args.push_to_hub`` it runs once, at the end of :func:`tuning.run_tuning`, not on every save.
 
 >>> trainer = InstructRecTrainer(model_args=model_args, args=train_args, train_dataset=train,  # doctest: +SKIP
 ...                              eval_dataset=valid, catalog=log.catalog, manifest=manifest)
@@ -136,7 +139,35 @@ class InstructRecTrainer(Trainer):
         self._memory_tracker.stop_and_update_metrics(metrics)
         return metrics
 
-    # ---- saving ---------------------------------------------------------------------------------
+    # ---- saving and sharing ---------------------------------------------------------------------
+
+    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
+        # Trainer pushes on every save_model when push_to_hub is set; we push once, after the
+        # card and metrics exist (run_tuning calls push_to_hub).
+        super().save_model(output_dir, _internal_call=True)
+
+    def init_hf_repo(self, token: str | None = None, private: bool | None = None) -> None:
+        # The repository is created by push_adapter at push time; nothing to set up before training.
+        self.hub_model_id = self.args.hub_model_id
+
+    def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
+        # Checkpoints hold optimizer state and a pickled TrainingArguments: they stay local.
+        return None
+
+    def push_to_hub(self, commit_message: str | None = None, blocking: bool = True, token: str | None = None,
+                    revision: str | None = None, **kwargs):
+        """Push the exported ``output_dir`` to ``args.hub_model_id``; returns the ``CommitInfo``
+        (``None`` on processes other than the main one)."""
+        from .hub import push_adapter
+
+        if not self.is_world_process_zero():
+            return None
+        if not self.args.hub_model_id:
+            raise ValueError("InstructRecConfig.hub_model_id: set it to namespace/name to push")
+        return push_adapter(self.args.output_dir, self.args.hub_model_id, private=self.args.hub_private_repo,
+                            revision=revision or self.args.hub_revision, token=token or self.args.hub_token,
+                            commit_message=commit_message, base_model=self.model_args.base_model_id
+                            if self.model_args else None)
 
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:
         super()._save(output_dir, state_dict)

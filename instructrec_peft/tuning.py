@@ -3,8 +3,9 @@
 Outputs in ``output_dir``: the adapter (``adapter_model.safetensors``, ``adapter_config.json``),
 the tokenizer, ``instructrec_manifest.json`` (templates and prompt settings),
 ``instructrec_config.json`` (resolved configs), ``train_results.json`` / ``eval_results.json`` /
-``all_results.json`` (metrics) and ``trainer_state.json``; ``checkpoint-N/`` folders as they are
-saved, resumable with ``--resume_from_checkpoint``.
+``all_results.json`` (metrics), ``trainer_state.json`` and ``README.md`` (the model card);
+``checkpoint-N/`` folders as they are saved, resumable with ``--resume_from_checkpoint``. With
+``push_to_hub`` the shareable part is then pushed to ``hub_model_id``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
         vocabulary=data_args.vocabulary, task_mix=data_args.task_mix_weights, chat_template=bool(encoder.chat_template),
         system_prompt=encoder.system_prompt, max_history_items=data_args.max_history_items,
         max_prompt_tokens=data_args.max_prompt_tokens, num_candidates=data_args.num_candidates,
-        base_model=model_args.hub_id)
+        base_model=model_args.hub_id,
+        example={"prompt": data.valid[0]["prompt"], "completion": data.valid[0]["completion"]} if len(data.valid) else None)
     trainer = InstructRecTrainer(
         model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
         eval_dataset=data.valid, processing_class=tokenizer, catalog=data.log.catalog, manifest=manifest,
@@ -58,6 +60,12 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
         eval_metrics = _final_eval(trainer)
         trainer.save_metrics("eval", eval_metrics)
     trainer.save_state()
+    if trainer.is_world_process_zero():
+        from .model_card import write_card
+
+        write_card(train_args.output_dir, repo_id=train_args.hub_model_id, base_model=model_args.base_model_id)
+    if train_args.push_to_hub:
+        trainer.push_to_hub(commit_message=f"Upload adapter tuned for {trainer.state.global_step} steps")
     return TuneResult(trainer, train_metrics, eval_metrics)
 
 

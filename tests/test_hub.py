@@ -1,0 +1,191 @@
+"""Push and pull over real HTTP: the real huggingface_hub client against tests/hub_server.py."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from hub_server import HubServer
+from instructrec_peft.hub import EXPORTED_FILES, export_folder
+from instructrec_peft.recommender import Recommender
+from instructrec_peft.scoring import score_candidates
+from instructrec_peft.tuning import run_tuning
+from training_helpers import tiny_configs
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "hf_FAKEtokenFORtests0123456789abcdef"
+BASE_REPO, ADAPTER_REPO = "test-org/tiny-gpt2", "test-user/tiny-recommender"
+HISTORY = ["Title 1", "Title 2", "Title 3"]
+CANDIDATES = ["Title 4", "Title 5", "Title 6", "Title 7"]
+PROMPT = [5, 6, 7, 8, 9, 10, 11]
+COMPLETIONS = [[12, 13, 0], [14, 0], [15, 16, 17, 18, 0]]
+
+PULL = """
+import json, sys
+from peft import PeftModel
+from transformers import AutoModelForCausalLM
+from instructrec_peft.recommender import Recommender
+from instructrec_peft.scoring import score_candidates
+args = json.loads(sys.argv[1])
+peft_model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(args["base"]), args["repo"])
+merged = AutoModelForCausalLM.from_pretrained(args["repo"] + "-merged")
+rec = Recommender.from_pretrained(args["repo"])
+print(json.dumps({
+    "peft": score_candidates(peft_model, args["prompt"], args["completions"]).tolist(),
+    "merged": score_candidates(merged, args["prompt"], args["completions"]).tolist(),
+    "recommender": rec.score(args["history"], args["candidates"]),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def hub():
+    with HubServer(TOKEN) as server:
+        yield server
+
+
+def hub_env(hub, home: Path) -> dict:
+    # A fresh HF_HOME is an empty Hub cache; the token travels only through the environment.
+    return dict(os.environ, HF_ENDPOINT=hub.endpoint, HF_TOKEN=TOKEN, HF_HOME=str(home), HF_HUB_OFFLINE="0",
+                HF_HUB_DISABLE_PROGRESS_BARS="1", HF_HUB_DISABLE_TELEMETRY="1", TOKENIZERS_PARALLELISM="false")
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_assets, tmp_path_factory, hub):
+    from huggingface_hub import HfApi
+
+    api = HfApi(endpoint=hub.endpoint, token=TOKEN)  # the base model the adapter names, on the Hub
+    api.create_repo(BASE_REPO)
+    api.upload_folder(repo_id=BASE_REPO, folder_path=tiny_assets["gpt2"])
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = run_tuning(*tiny_configs(tiny_assets, out, base_model_id=BASE_REPO, eval_strategy="steps", eval_steps=3))
+    model = result.trainer.model
+    recommender = Recommender(model, result.trainer.processing_class, result.trainer.manifest)
+    expected = {"peft": score_candidates(model, PROMPT, COMPLETIONS).tolist(),
+                "recommender": recommender.score(HISTORY, CANDIDATES)}
+    return out, expected
+
+
+@pytest.fixture(scope="module")
+def pushed(trained, hub, tmp_path_factory):
+    out, _ = trained
+    home = tmp_path_factory.mktemp("push-home")
+    return subprocess.run([sys.executable, str(ROOT / "recipes" / "push.py"), str(out), ADAPTER_REPO, "--private",
+                           "--merge", "--commit-message", "first adapter"],
+                          env=hub_env(hub, home), capture_output=True, text=True, cwd=ROOT)
+
+
+def test_push_then_pull_in_a_fresh_process_reproduces_the_trained_scores(trained, pushed, hub, tmp_path):
+    _, expected = trained
+    assert pushed.returncode == 0, pushed.stderr
+    assert f"pushed to {ADAPTER_REPO}" in pushed.stdout and TOKEN not in pushed.stdout + pushed.stderr
+    pushed_files = hub.files(ADAPTER_REPO)
+    assert {"adapter_model.safetensors", "adapter_config.json", "README.md", "instructrec_manifest.json"} <= set(pushed_files)
+    assert {"model.safetensors", "config.json", "README.md"} <= set(hub.files(ADAPTER_REPO + "-merged"))
+    assert not any(name.startswith("checkpoint") or name.endswith(".bin") for name in pushed_files)
+    assert hub.state.repos[ADAPTER_REPO].private
+
+    args = {"base": BASE_REPO, "repo": ADAPTER_REPO, "prompt": PROMPT, "completions": COMPLETIONS,
+            "history": HISTORY, "candidates": CANDIDATES}
+    home = tmp_path / "pull-home"
+    pull = subprocess.run([sys.executable, "-c", PULL, json.dumps(args)], env=hub_env(hub, home), capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert pull.returncode == 0, pull.stderr
+    got = json.loads(pull.stdout.strip().splitlines()[-1])
+    assert torch.allclose(torch.tensor(got["peft"]), torch.tensor(expected["peft"]), atol=1e-5)
+    assert torch.allclose(torch.tensor(got["merged"]), torch.tensor(expected["peft"]), atol=1e-5)
+    assert torch.allclose(torch.tensor(got["recommender"]), torch.tensor(expected["recommender"]), atol=1e-5)
+    # Downloaded over HTTP into the empty cache, from the private repo with the environment's token.
+    assert f"GET /{ADAPTER_REPO}/resolve/main/adapter_model.safetensors" in hub.state.requests
+    assert list((home / "hub").glob("models--test-user--tiny-recommender/snapshots/*/adapter_model.safetensors"))
+
+
+def test_anonymous_clients_cannot_read_the_private_repo(pushed, hub):
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    with pytest.raises(RepositoryNotFoundError):
+        HfApi(endpoint=hub.endpoint, token=False).model_info(ADAPTER_REPO)
+
+
+def test_pushed_card_metadata_matches_the_run_and_leaks_nothing(trained, pushed, hub, tmp_path, tiny_assets):
+    from huggingface_hub import ModelCard
+
+    out, _ = trained
+    readme = tmp_path / "README.md"
+    readme.write_bytes(hub.files(ADAPTER_REPO)["README.md"])
+    card = ModelCard.load(readme)
+    assert card.data.base_model == BASE_REPO and card.data.library_name == "peft"
+    assert card.data.pipeline_tag == "text-generation" and {"recommendation", "lora"} <= set(card.data.tags)
+    evals = json.loads((out / "eval_results.json").read_text())
+    index = {r.metric_type: r.metric_value for r in card.data.eval_results}
+    assert index == {k.removeprefix("eval_"): v for k, v in evals.items()
+                     if k.removeprefix("eval_") in {"hr@1", "hr@3", "hr@5", "hr@10", "ndcg@3", "ndcg@5", "ndcg@10",
+                                                    "mrr"}}
+    assert all(r.dataset_split == "validation" and r.dataset_config == "loo-random-5" for r in card.data.eval_results)
+    text = str(card)
+    assert f'PeftModel.from_pretrained(base, "{ADAPTER_REPO}")' in text and "p1-i0-matching-1" in text
+    # No file that leaves this machine names a local path or carries the token.
+    for repo in (ADAPTER_REPO, ADAPTER_REPO + "-merged"):
+        for name, content in hub.files(repo).items():
+            body = content.decode("utf-8", errors="replace")
+            assert TOKEN not in body, name
+            for local in (str(out), str(tiny_assets["root"]), str(Path.home())):
+                assert local not in body, (name, local)
+
+
+def test_export_keeps_only_the_shareable_files_and_names_the_base_by_hub_id(trained, tmp_path):
+    out, _ = trained
+    folder = export_folder(out, tmp_path / "export")
+    allowed = set(EXPORTED_FILES) | {"README.md"}
+    assert {p.name for p in folder.iterdir()} <= allowed
+    assert (out / "training_args.bin").is_file() and not (folder / "training_args.bin").exists()
+    adapter = json.loads((folder / "adapter_config.json").read_text())
+    config = json.loads((folder / "instructrec_config.json").read_text())
+    assert adapter["base_model_name_or_path"] == BASE_REPO == config["model"]["model_name_or_path"]
+    assert config["training"]["output_dir"] == "out"  # absolute paths keep their last component only
+    with pytest.raises(FileExistsError):
+        export_folder(out, folder)
+
+
+def test_export_refuses_a_base_known_only_by_a_local_path(tiny_assets, tmp_path):
+    out = tmp_path / "out"
+    run_tuning(*tiny_configs(tiny_assets, out, max_steps=1))
+    with pytest.raises(ValueError, match="loaded from a local folder, which a Hub user cannot load"):
+        export_folder(out, tmp_path / "export")
+    assert not (tmp_path / "export").exists()
+    # The card written at the end of training is still valid, without a base_model entry.
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(out / "README.md")
+    assert card.data.base_model is None and str(tmp_path) not in str(card)
+
+
+def test_push_to_hub_in_the_training_config_pushes_once_at_the_end(tiny_assets, tmp_path, hub, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", hub.endpoint)
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    before = len(hub.state.requests)
+    out = tmp_path / "out"
+    run_tuning(*tiny_configs(tiny_assets, out, base_model_id=BASE_REPO, push_to_hub=True,
+                             hub_model_id="test-user/pushed-by-trainer", save_strategy="steps", save_steps=1))
+    commits = [r for r in hub.state.requests[before:] if r.startswith("POST /api/models/test-user/pushed-by-trainer/commit")]
+    assert len(commits) == 1  # not one per checkpoint
+    files = hub.files("test-user/pushed-by-trainer")
+    assert "adapter_model.safetensors" in files and not any(n.startswith("checkpoint") for n in files)
+    assert "Upload adapter tuned for 3 steps" in hub.state.repos["test-user/pushed-by-trainer"].messages.values()
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_push_to_hub_needs_a_repo_id():
+    from instructrec_peft.config import InstructRecConfig
+
+    with pytest.raises(ValueError, match="InstructRecConfig.hub_model_id: push_to_hub needs namespace/name"):
+        InstructRecConfig(output_dir="x", push_to_hub=True)
