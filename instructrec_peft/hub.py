@@ -2,8 +2,8 @@
 
 :func:`export_folder` copies what a user of the adapter needs (adapter weights and config,
 tokenizer, template manifest, resolved configs, metrics, model card) into a clean folder and
-leaves behind what they must not get: optimizer checkpoints, ``training_args.bin`` (a pickle)
-and any path of this machine. Paths are rewritten: the base model becomes its Hub id in
+leaves behind what they must not get: optimizer checkpoints, any pickle and any path of this
+machine. Paths are rewritten: the base model becomes its Hub id in
 ``adapter_config.json``, the manifest and the configs (so ``Recommender.from_pretrained`` on the
 Hub repo finds the base), and other absolute paths keep only their last component.
 

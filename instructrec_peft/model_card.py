@@ -25,7 +25,8 @@ from .config import CONFIG_NAME
 from .manifest import MANIFEST_NAME
 from .vocabulary import get_vocabulary
 
-__all__ = ["CARD_TEMPLATE", "COMPARISON_NAME", "is_hub_id", "base_model_id", "build_card", "write_card"]
+__all__ = ["CARD_TEMPLATE", "COMPARISON_NAME", "is_hub_id", "base_model_id", "save_comparison", "build_card",
+           "write_card"]
 
 CARD_TEMPLATE = Path(__file__).resolve().parents[1] / "model_cards" / "adapter.md"
 COMPARISON_NAME = "comparison.json"
@@ -172,12 +173,25 @@ def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model
     return card
 
 
+def save_comparison(output_dir: str | Path, rows: dict[str, dict[str, float]], adapter_row: str, *,
+                    protocol: str = "loo-random-10", users: int, split: str = "test") -> Path:
+    """Record a test-split table (this adapter, zero-shot, baselines) for the card: ``comparison.json``."""
+    if adapter_row not in rows:
+        raise ValueError(f"adapter_row {adapter_row!r} is not one of the rows {sorted(rows)}")
+    path = Path(output_dir) / COMPARISON_NAME
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"protocol": protocol, "split": split, "users": users, "rows": rows,
+                               "adapter_row": adapter_row}, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
 def _comparison_table(comparison: dict | None) -> dict | None:
     if not comparison or not comparison.get("rows"):
         return None
     keys = [k for k in METRIC_ORDER if all(k in row for row in comparison["rows"].values())]
     return {"protocol": comparison.get("protocol", "loo-random-10"), "users": comparison.get("users", "?"),
-            "rows": comparison["rows"], "keys": keys, "columns": [k.upper() for k in keys]}
+            "rows": comparison["rows"], "metric_keys": keys, "columns": [k.upper() for k in keys]}
 
 
 def write_card(output_dir: str | Path, **kwargs) -> Path:

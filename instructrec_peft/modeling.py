@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -114,11 +115,28 @@ def load_base_model(args: ModelArguments):
     quant = quantization_config(args)
     if quant is not None:
         kwargs.update(quantization_config=quant, device_map=_device_map())
-    model = AutoModelForCausalLM.from_pretrained(model_path(args), **kwargs)
+    path = model_path(args)
+    _check_local_path(path)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    except Exception as err:
+        if type(err).__name__ == "SafetensorError":  # safetensors' own error type, not importable by name everywhere
+            raise ValueError(f"{path}: a weights file is corrupt or truncated ({err}); download or convert it "
+                             "again") from None
+        raise
     if model.config.pad_token_id is None and model.config.eos_token_id is not None:
         eos = model.config.eos_token_id
         model.config.pad_token_id = eos[0] if isinstance(eos, list) else eos
     return model
+
+
+def _check_local_path(path: str) -> None:
+    # A path-looking name that does not exist would otherwise be sent to the Hub as a repo id
+    # and fail with a message about repo id syntax.
+    looks_local = path.startswith((".", "/", "~")) or path.count("/") > 1 or "\\" in path
+    if looks_local and not Path(path).expanduser().exists():
+        raise FileNotFoundError(f"ModelArguments.model_name_or_path: {path} does not exist (not a folder on this "
+                                "machine; a Hub id looks like namespace/name)")
 
 
 def _is_conv1d(module: nn.Module) -> bool:
@@ -198,15 +216,23 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
     directory; ``base`` may be an already-loaded base model to reuse.
     """
     import json
-    from pathlib import Path
 
     from peft import PeftModel
 
     adapter_dir = Path(adapter_dir)
+    if not (adapter_dir / "adapter_model.safetensors").is_file():
+        # PEFT would fall back to adapter_model.bin, a pickle that can run code when loaded.
+        raise FileNotFoundError(f"{adapter_dir}: no adapter_model.safetensors; adapters are loaded from safetensors only")
     if model_args is None:
         config_path = adapter_dir / CONFIG_NAME
         if not config_path.is_file():
             raise FileNotFoundError(f"{config_path}: missing; pass model_args for adapters not written by us")
         model_args = ModelArguments(**json.loads(config_path.read_text())["model"])
     base = base if base is not None else load_base_model(model_args)
-    return PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
+    try:
+        return PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
+    except (RuntimeError, ValueError, KeyError) as err:
+        trained_on = json.loads((adapter_dir / "adapter_config.json").read_text()).get("base_model_name_or_path")
+        given = getattr(base.config, "_name_or_path", None) or type(base).__name__
+        raise ValueError(f"{adapter_dir}: the adapter does not fit this base model; it was trained on {trained_on!r}, "
+                         f"the base given is {given!r} ({type(err).__name__}: {str(err).splitlines()[0][:300]})") from err

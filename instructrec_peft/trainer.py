@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -63,6 +65,14 @@ class InstructRecTrainer(Trainer):
         **kwargs,
     ):
         args = args or InstructRecConfig()
+        # Seed before the adapter is created: its initial weights (LoRA A, virtual tokens) come
+        # from the global RNG, and Trainer only seeds inside its own __init__, after them.
+        from transformers.trainer_utils import enable_full_determinism, set_seed
+
+        if args.full_determinism:
+            enable_full_determinism(args.seed)
+        else:
+            set_seed(args.seed)
         if isinstance(model, str):
             model_args = ModelArguments(**{**(asdict(model_args) if model_args else {}), "model_name_or_path": model})
             model = None
@@ -170,9 +180,27 @@ class InstructRecTrainer(Trainer):
                             if self.model_args else None)
 
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:
-        super()._save(output_dir, state_dict)
-        if self.args.should_save:
-            self.save_extras(output_dir or self.args.output_dir)
+        """Save into a staging folder, then move each file into place, the weights last.
+
+        A crash leaves every file either old or new, never truncated; on a first save it leaves
+        no ``adapter_model.safetensors`` at all, so nothing half-written loads as an adapter.
+        """
+        target = Path(output_dir or self.args.output_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=target))
+        try:
+            super()._save(str(staging), state_dict)
+            # training_args.bin is a pickle (loading it can run code) holding every argument,
+            # hub_token included; instructrec_config.json records the same settings as JSON, tokenless.
+            (staging / "training_args.bin").unlink(missing_ok=True)
+            if self.args.should_save:
+                self.save_extras(staging)
+            for path in sorted(staging.iterdir(), key=lambda p: p.name.startswith("adapter_model")):
+                if path.is_dir() and (target / path.name).exists():
+                    shutil.rmtree(target / path.name)
+                os.replace(path, target / path.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     def save_extras(self, output_dir: str | Path) -> None:
         """Write the template manifest and the resolved configs beside the adapter."""

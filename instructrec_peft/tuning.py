@@ -11,6 +11,7 @@ the tokenizer, ``instructrec_manifest.json`` (templates and prompt settings),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import DataArguments, InstructRecConfig, ModelArguments
 from .data import prepare_data
@@ -20,7 +21,11 @@ from .templates import get_template
 from .tokenization import PromptEncoder
 from .trainer import InstructRecTrainer
 
-__all__ = ["TuneResult", "run_tuning"]
+__all__ = ["TuneResult", "run_tuning", "complete_checkpoint", "latest_checkpoint"]
+
+# Trainer writes a checkpoint's trainer_state.json after the weights, optimizer and RNG states:
+# a checkpoint folder without it was cut short by a crash.
+_CHECKPOINT_DONE = "trainer_state.json"
 
 
 @dataclass
@@ -47,7 +52,11 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
         model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
         eval_dataset=data.valid, processing_class=tokenizer, catalog=data.log.catalog, manifest=manifest,
         encoder=encoder)
-    result = trainer.train(resume_from_checkpoint=train_args.resume_from_checkpoint)
+    resume = train_args.resume_from_checkpoint
+    if resume is not None:
+        resume = latest_checkpoint(train_args.output_dir) if str(resume).lower() in ("true", "latest") \
+            else complete_checkpoint(resume)
+    result = trainer.train(resume_from_checkpoint=resume)
     trainer.save_model()
     train_metrics = dict(result.metrics, world_size=train_args.world_size, train_examples=len(data.train))
     # Tokens of this session only: a resumed run restores the count of the checkpoint it left.
@@ -75,3 +84,23 @@ def _final_eval(trainer: InstructRecTrainer) -> dict:
     if last is not None and last["step"] == trainer.state.global_step and not trainer.args.load_best_model_at_end:
         return {k: v for k, v in last.items() if k.startswith("eval_")}
     return trainer.evaluate()
+
+
+def complete_checkpoint(path: str | Path) -> str:
+    """``path`` if it is a checkpoint that was written to the end, else a ValueError saying why."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ValueError(f"resume_from_checkpoint: {path} is not a directory")
+    if not (path / _CHECKPOINT_DONE).is_file():
+        raise ValueError(f"resume_from_checkpoint: {path} is incomplete (no {_CHECKPOINT_DONE}); the run stopped while "
+                         "writing it. Resume from an earlier checkpoint, or pass 'latest'")
+    return str(path)
+
+
+def latest_checkpoint(output_dir: str | Path) -> str:
+    """The newest complete ``checkpoint-N`` in ``output_dir`` (incomplete ones are skipped)."""
+    found = [p for p in Path(output_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    complete = sorted((p for p in found if (p / _CHECKPOINT_DONE).is_file()), key=lambda p: int(p.name.split("-")[-1]))
+    if not complete:
+        raise ValueError(f"resume_from_checkpoint: no complete checkpoint in {output_dir}")
+    return str(complete[-1])

@@ -5,7 +5,8 @@
    adapter already exists (``--retrain`` tunes again);
 3. evaluate the base model zero-shot and the tuned adapter on ``loo-random-10`` for the same
    test users and candidates, with popularity as the reference row;
-4. print the table and write it to ``<output_dir>/demo_results.{json,md}``.
+4. print the table, write it to ``<output_dir>/demo_results.{json,md}`` and write the adapter's
+   model card (``<output_dir>/README.md``) with the table in it.
 
     python recipes/demo.py [--users 100] [--retrain] [--config recipes/configs/demo-cpu.yaml]
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from instructrec_peft.assets import fetch
 from instructrec_peft.config import parse_config
 from instructrec_peft.evaluation import format_table
+from instructrec_peft.model_card import save_comparison, write_card
 from instructrec_peft.modeling import load_adapter, load_base_model, load_tokenizer
 from instructrec_peft.protocols import protocol_rows, run_lm, run_popularity
 from instructrec_peft.tokenization import PromptEncoder
@@ -58,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     results = {"popularity (train counts)": run_popularity(data)}
     results["SmolLM2-135M zero-shot"] = run_lm(base, encoder, data).metrics
     tuned_model = load_adapter(str(output), base=base, model_args=model_args)
-    results[f"+ {model_args.quantization} LoRA (this demo)"] = run_lm(tuned_model, encoder, data).metrics
+    adapter_row = f"+ {model_args.quantization} LoRA (this demo)"
+    results[adapter_row] = run_lm(tuned_model, encoder, data).metrics
 
     table = format_table(results, {k: len(data.rows) for k in results})
     minutes = (time.perf_counter() - started) / 60
@@ -69,6 +72,9 @@ def main(argv: list[str] | None = None) -> None:
     (output / "demo_results.md").write_text(table + "\n")
     (output / "demo_results.json").write_text(json.dumps({"protocol": "loo-random-10", "users": len(data.rows),
                                                           "results": results, "minutes": minutes}, indent=2) + "\n")
+    save_comparison(output, results, adapter_row, users=len(data.rows))
+    card = write_card(output, base_model=model_args.base_model_id)
+    print(f"model card: {card} (python recipes/push.py {output} <namespace>/<name> shares it)")
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ def test_export_keeps_only_the_shareable_files_and_names_the_base_by_hub_id(trai
     folder = export_folder(out, tmp_path / "export")
     allowed = set(EXPORTED_FILES) | {"README.md"}
     assert {p.name for p in folder.iterdir()} <= allowed
-    assert (out / "training_args.bin").is_file() and not (folder / "training_args.bin").exists()
+    assert (out / "trainer_state.json").is_file() and not (folder / "trainer_state.json").exists()
     adapter = json.loads((folder / "adapter_config.json").read_text())
     config = json.loads((folder / "instructrec_config.json").read_text())
     assert adapter["base_model_name_or_path"] == BASE_REPO == config["model"]["model_name_or_path"]
@@ -169,19 +169,22 @@ def test_push_to_hub_in_the_training_config_pushes_once_at_the_end(tiny_assets, 
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "ENDPOINT", hub.endpoint)
-    monkeypatch.setenv("HF_TOKEN", TOKEN)
     before = len(hub.state.requests)
     out = tmp_path / "out"
-    run_tuning(*tiny_configs(tiny_assets, out, base_model_id=BASE_REPO, push_to_hub=True,
+    run_tuning(*tiny_configs(tiny_assets, out, base_model_id=BASE_REPO, push_to_hub=True, hub_token=TOKEN,
                              hub_model_id="test-user/pushed-by-trainer", save_strategy="steps", save_steps=1))
     commits = [r for r in hub.state.requests[before:] if r.startswith("POST /api/models/test-user/pushed-by-trainer/commit")]
     assert len(commits) == 1  # not one per checkpoint
     files = hub.files("test-user/pushed-by-trainer")
     assert "adapter_model.safetensors" in files and not any(n.startswith("checkpoint") for n in files)
     assert "Upload adapter tuned for 3 steps" in hub.state.repos["test-user/pushed-by-trainer"].messages.values()
+    # The token was given in the config: no file of the run, checkpoints included, may hold it.
+    assert list(out.rglob("checkpoint-*/adapter_model.safetensors"))
     for path in out.rglob("*"):
         if path.is_file():
             assert TOKEN.encode() not in path.read_bytes(), path
+    for content in files.values():
+        assert TOKEN.encode() not in content
 
 
 def test_push_to_hub_needs_a_repo_id():

@@ -1,0 +1,96 @@
+"""A killed training run loses nothing: resume from its last complete checkpoint, same result."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from instructrec_peft.trainer import InstructRecTrainer
+from instructrec_peft.tuning import complete_checkpoint, latest_checkpoint, run_tuning
+from training_helpers import tiny_configs, yaml_config
+
+TESTS = Path(__file__).resolve().parent
+COMMON = dict(max_steps=6, save_strategy="steps", save_steps=2, save_total_limit=None)
+
+# Trains in a child process; right after checkpoint-2 is on disk it says so and waits to be killed.
+CHILD = textwrap.dedent("""
+    import sys, time
+    from transformers import TrainerCallback
+    from instructrec_peft import trainer as module
+    from instructrec_peft.config import parse_config
+    from instructrec_peft.tuning import run_tuning
+
+    class Hold(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            if state.global_step == 2:
+                print("SAVED", flush=True)
+                time.sleep(600)
+
+    init = module.InstructRecTrainer.__init__
+    def patched(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self.add_callback(Hold())
+    module.InstructRecTrainer.__init__ = patched
+    run_tuning(*parse_config([sys.argv[1]]))
+""")
+
+
+def test_sigkill_after_a_checkpoint_then_resume_matches_an_uninterrupted_run(tiny_assets, tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml_config(tiny_assets, tmp_path / "killed", **COMMON))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(config)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in child.stdout:
+            if line.strip() == "SAVED":
+                break
+        else:
+            pytest.fail(f"the training child ended before checkpoint-2 (exit code {child.wait()})")
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    killed = tmp_path / "killed"
+    assert not (killed / "adapter_model.safetensors").exists()  # no final adapter from a killed run
+    assert latest_checkpoint(killed) == str(killed / "checkpoint-2")
+
+    run_tuning(*tiny_configs(tiny_assets, killed, resume_from_checkpoint="latest", **COMMON))
+    run_tuning(*tiny_configs(tiny_assets, tmp_path / "straight", **COMMON))
+    resumed = load_file(killed / "adapter_model.safetensors")
+    straight = load_file(tmp_path / "straight" / "adapter_model.safetensors")
+    assert resumed.keys() == straight.keys()
+    for key in straight:
+        assert torch.allclose(resumed[key], straight[key], atol=1e-6), key
+    state = json.loads((killed / "trainer_state.json").read_text())
+    assert state["global_step"] == 6
+
+
+def test_incomplete_checkpoints_are_skipped_or_refused(tmp_path):
+    for step in (2, 4):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "adapter_model.safetensors").write_bytes(b"x")
+    (tmp_path / "checkpoint-2" / "trainer_state.json").write_text("{}")
+    assert latest_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")  # 4 was cut short
+    with pytest.raises(ValueError, match=r"checkpoint-4 is incomplete \(no trainer_state.json\)"):
+        complete_checkpoint(tmp_path / "checkpoint-4")
+    with pytest.raises(ValueError, match="no complete checkpoint in"):
+        latest_checkpoint(tmp_path / "checkpoint-4")
+
+
+def test_a_save_that_fails_midway_leaves_no_adapter_that_loads(tiny_assets, tmp_path, monkeypatch):
+    def broken(self, output_dir):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(InstructRecTrainer, "save_extras", broken)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="disk full"):
+        run_tuning(*tiny_configs(tiny_assets, out, max_steps=1))
+    assert sorted(p.name for p in out.iterdir()) == []  # no weights, no staging folder left behind
