@@ -161,7 +161,7 @@ class InstructRecTrainer(Trainer):
         self.hub_model_id = self.args.hub_model_id
 
     def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
-        # Checkpoints hold optimizer state and a pickled TrainingArguments: they stay local.
+        # Checkpoints hold optimizer and scheduler states, useless to an adapter user: they stay local.
         return None
 
     def push_to_hub(self, commit_message: str | None = None, blocking: bool = True, token: str | None = None,

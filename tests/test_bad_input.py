@@ -237,6 +237,15 @@ def _(ctx):
     Manifest.from_dict({"templates": [], "eval_template": "p1-i0-matching-1", "evil": "__import__('os')"})
 
 
+@case("manifest template with attribute access", TemplateError, r"'\{history.__globals__\}'.*attribute or index access")
+def _(ctx):
+    from instructrec_peft.manifest import Manifest
+
+    evil = {"name": "evil", "preference": "P1", "intention": "I0", "task": "matching",
+            "prompt": "{history.__globals__}", "response": "{target}", "source": "downloaded"}
+    Manifest(templates=[evil], eval_template="evil").register()
+
+
 def test_the_table_has_at_least_twenty_cases():
     assert len(CASES) >= 20
 

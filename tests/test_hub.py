@@ -32,13 +32,15 @@ from instructrec_peft.recommender import Recommender
 from instructrec_peft.scoring import score_candidates
 args = json.loads(sys.argv[1])
 peft_model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(args["base"]), args["repo"])
-merged = AutoModelForCausalLM.from_pretrained(args["repo"] + "-merged")
-rec = Recommender.from_pretrained(args["repo"])
-print(json.dumps({
-    "peft": score_candidates(peft_model, args["prompt"], args["completions"]).tolist(),
-    "merged": score_candidates(merged, args["prompt"], args["completions"]).tolist(),
-    "recommender": rec.score(args["history"], args["candidates"]),
-}))
+# With base_in_hub the Recommender finds the base by the id the adapter names; else it gets a local copy.
+rec = Recommender.from_pretrained(args["repo"], base_model=None if args["base_in_hub"] else
+                                  AutoModelForCausalLM.from_pretrained(args["base"]))
+out = {"peft": score_candidates(peft_model, args["prompt"], args["completions"]).tolist(),
+       "recommender": rec.score(args["history"], args["candidates"])}
+if args["merged"]:
+    merged = AutoModelForCausalLM.from_pretrained(args["repo"] + "-merged")
+    out["merged"] = score_candidates(merged, args["prompt"], args["completions"]).tolist()
+print(json.dumps(out))
 """
 
 
@@ -90,7 +92,7 @@ def test_push_then_pull_in_a_fresh_process_reproduces_the_trained_scores(trained
     assert hub.state.repos[ADAPTER_REPO].private
 
     args = {"base": BASE_REPO, "repo": ADAPTER_REPO, "prompt": PROMPT, "completions": COMPLETIONS,
-            "history": HISTORY, "candidates": CANDIDATES}
+            "history": HISTORY, "candidates": CANDIDATES, "merged": True, "base_in_hub": True}
     home = tmp_path / "pull-home"
     pull = subprocess.run([sys.executable, "-c", PULL, json.dumps(args)], env=hub_env(hub, home), capture_output=True,
                           text=True, cwd=tmp_path)
@@ -192,3 +194,70 @@ def test_push_to_hub_needs_a_repo_id():
 
     with pytest.raises(ValueError, match="InstructRecConfig.hub_model_id: push_to_hub needs namespace/name"):
         InstructRecConfig(output_dir="x", push_to_hub=True)
+
+
+def test_olah_a_third_party_hub_mirror_serves_the_pushed_repos(trained, pushed, hub, tmp_path, tiny_assets):
+    """The download side through olah (a Hub mirror from PyPI serving local git repositories)."""
+    pytest.importorskip("olah")
+    import socket
+    import time
+
+    _, expected = trained
+    assert pushed.returncode == 0, pushed.stderr
+    mirrors = tmp_path / "mirrors"
+    for repo in (ADAPTER_REPO,):  # olah serves git repositories: commit what our server holds
+        folder = mirrors / "models" / repo
+        for name, content in hub.files(repo).items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(content)
+        git = ["git", "-C", str(folder), "-c", "user.name=test", "-c", "user.email=test@example.com"]
+        for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "pushed"]):
+            subprocess.run(git + command, check=True)
+    cache = tmp_path / "olah-cache"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "olah.toml").write_text(
+        f'[basic]\nhost = "127.0.0.1"\nport = {port}\nmirror-netloc = "127.0.0.1:{port}"\n'
+        f'mirror-lfs-netloc = "127.0.0.1:{port}"\nmirrors-path = ["{mirrors}"]\nrepos-path = "{cache}"\n'
+        "\n[accessibility]\noffline = true\n")
+    server = subprocess.Popen([sys.executable, "-m", "olah.server", "-c", str(tmp_path / "olah.toml")], cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline and server.poll() is None, "olah did not start"
+            time.sleep(0.2)
+        env = dict(hub_env(hub, tmp_path / "olah-home"), HF_ENDPOINT=f"http://127.0.0.1:{port}")
+        # olah answers a probe for a file a repo lacks with 401 (RepoNotFound), which transformers'
+        # from_pretrained treats as fatal while it probes a base repo's optional files; PEFT and
+        # our loaders only ask for files that exist. So the base comes from its local folder here.
+        args = {"base": tiny_assets["gpt2"], "repo": ADAPTER_REPO, "prompt": PROMPT, "completions": COMPLETIONS,
+                "history": HISTORY, "candidates": CANDIDATES, "merged": False, "base_in_hub": False}
+        pull = subprocess.run([sys.executable, "-c", PULL, json.dumps(args)], env=env, capture_output=True, text=True,
+                              cwd=tmp_path)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert pull.returncode == 0, pull.stderr[-3000:]
+    got = json.loads(pull.stdout.strip().splitlines()[-1])
+    assert torch.allclose(torch.tensor(got["peft"]), torch.tensor(expected["peft"]), atol=1e-5)
+    assert torch.allclose(torch.tensor(got["recommender"]), torch.tensor(expected["recommender"]), atol=1e-5)
+
+
+def test_the_card_states_trust_remote_code_when_it_was_on(trained, tmp_path):
+    import shutil
+
+    from instructrec_peft.model_card import build_card
+
+    out, _ = trained
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    assert "trust_remote_code" not in str(build_card(copy))
+    config = json.loads((copy / "instructrec_config.json").read_text())
+    config["model"]["trust_remote_code"] = True
+    (copy / "instructrec_config.json").write_text(json.dumps(config))
+    assert "trained with `trust_remote_code=True`" in str(build_card(copy))
