@@ -3,9 +3,14 @@
     python recipes/evaluate.py --adapter outputs/demo-cpu --users 100
     python recipes/evaluate.py --model demo --quantization 4bit --users 100          # zero-shot
     python recipes/evaluate.py --model gpt2 --config recipes/configs/gpt2-consumer-gpu.yaml
+    python recipes/evaluate.py --adapter outputs/demo-cpu --users 50 --by template     # which instructions help
+    python recipes/evaluate.py --adapter outputs/demo-cpu --by intention --templates p1-i0-matching-1 p1-i2-matching-1
 
 Prints a table (popularity on the same candidates included) and writes JSON with --output.
-Protocols: loo-random-10 (DESIGN.md).
+Protocols: loo-random-10 (DESIGN.md). With ``--by`` it also scores the same users and candidates
+with each template in its own task form (``breakdown.py``) and reports metrics per template or
+pooled per preference / intention / task level: ranking metrics, Yes/No accuracy, precision,
+recall, F1 and AUC for pointwise templates, pair accuracy for pairwise ones.
 """
 
 from __future__ import annotations
@@ -15,12 +20,17 @@ import json
 import sys
 from pathlib import Path
 
+from instructrec_peft.breakdown import GROUPS, evaluate_templates, group_results
 from instructrec_peft.config import CONFIG_NAME, DataArguments, ModelArguments, parse_config
 from instructrec_peft.evaluation import format_table
 from instructrec_peft.manifest import Manifest
 from instructrec_peft.modeling import load_adapter, load_base_model, load_tokenizer
 from instructrec_peft.protocols import PROTOCOLS, protocol_rows, run_lm, run_popularity
 from instructrec_peft.tokenization import PromptEncoder
+
+ZERO_SHOT_TEMPLATES = ["p1-i0-matching-1", "p1-i0-reranking-1", "p1-i0-pointwise-1", "p1-i0-pairwise-1"]
+BREAKDOWN_COLUMNS = ("hr@1", "hr@3", "ndcg@3", "ndcg@10", "mrr", "accuracy", "precision", "recall", "f1", "auc",
+                     "pairwise accuracy")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -34,6 +44,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--users", type=int, default=100, help="first N test users (0: all)")
     parser.add_argument("--seed", type=int, default=42, help="candidate sampling seed")
     parser.add_argument("--output", help="write the metrics as JSON here")
+    parser.add_argument("--by", choices=GROUPS, help="also report metrics per template or per aspect level")
+    parser.add_argument("--templates", nargs="+",
+                        help="templates for --by (default: the adapter's manifest; zero-shot: one per task form)")
     return parser
 
 
@@ -58,9 +71,23 @@ def main(argv: list[str] | None = None) -> int:
     results = {"popularity": run_popularity(data), name: run_lm(model, encoder, data).metrics}
     print(f"{args.protocol}, {len(data.rows)} test users, template {data_args.eval_template}")
     print(format_table(results, {k: len(data.rows) for k in results}))
+    breakdown = None
+    if args.by:
+        names = args.templates or ([t["name"] for t in manifest.templates] if manifest else ZERO_SHOT_TEMPLATES)
+        evaluated = evaluate_templates(model, encoder, data.split, data.log.catalog, data.rows, names,
+                                       vocabulary=data_args.vocabulary, seed=args.seed,
+                                       max_prompt_tokens=data_args.max_prompt_tokens,
+                                       max_history_items=data_args.max_history_items)
+        breakdown = group_results(evaluated, args.by)
+        columns = [c for c in BREAKDOWN_COLUMNS if any(c in m for m in breakdown.values())]
+        skipped = {n: r.skipped for n, r in evaluated.items() if r.skipped}
+        note = f"; rows skipped (no intention or preference to state): {skipped}" if skipped else ""
+        print(f"\nby {args.by}: the same users and candidates, each template in its own task form{note}")
+        print(format_table(breakdown, columns=columns))
     if args.output:
         Path(args.output).write_text(json.dumps({"protocol": args.protocol, "users": len(data.rows),
-                                                 "results": results}, indent=2) + "\n")
+                                                 "results": results, "by": args.by, "breakdown": breakdown},
+                                                indent=2) + "\n")
     return 0
 
 
