@@ -20,6 +20,7 @@ from typing import Sequence
 
 import torch
 
+from .feedback import Feedback, FeedbackLog
 from .manifest import Manifest
 from .scoring import index_scores, score_candidates
 from .templates import Template, candidate_labels, get_template, select
@@ -59,8 +60,10 @@ class _Texts:
 
 
 class Recommender:
-    def __init__(self, model, tokenizer, manifest: Manifest, catalog=None, scoring: str | None = None):
+    def __init__(self, model, tokenizer, manifest: Manifest, catalog=None, scoring: str | None = None,
+                 feedback_path: str | Path | None = None):
         ensure_pad_token(tokenizer)
+        self.feedback_path = feedback_path
         self.model, self.tokenizer, self.manifest = model, tokenizer, manifest
         self.templates = {t.name: t for t in manifest.register()}
         self.encoder = PromptEncoder(tokenizer, chat_template=manifest.chat_template,
@@ -214,6 +217,13 @@ class Recommender:
     def recommend_many(self, histories: Sequence[Sequence[str]], k: int = 10,
                        intention: str | None = None) -> list[list[str]]:
         return [self.recommend(history, k, intention) for history in histories]
+
+    def record_feedback(self, user: str, item: str, accepted: bool, comment: str | None = None) -> Feedback:
+        """Append what ``user`` did with a recommended ``item`` to the feedback log (``feedback_path``)."""
+        if self.feedback_path is None:
+            raise ValueError("no feedback log: set Recommender.feedback_path (a .jsonl file) first")
+        return FeedbackLog(self.feedback_path).append(Feedback(user=user, item=item, accepted=accepted,
+                                                               comment=comment))
 
     def explain(self, history: Sequence[str], item: str, max_new_tokens: int = 48) -> str:
         """A short natural-language reason, generated greedily by the model."""
