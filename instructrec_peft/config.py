@@ -61,6 +61,8 @@ class ModelArguments:
     num_virtual_tokens: int = field(default=20, metadata={"help": "prompt tuning: soft instruction length"})
     prompt_tuning_init_text: str | None = field(default=None, metadata={
         "help": "prompt tuning: initialise the soft instruction from this text (else random)"})
+    init_adapter: str | None = field(default=None, metadata={
+        "help": "continue tuning this adapter directory (its weights and templates) instead of a fresh one"})
 
     def __post_init__(self):
         name = "ModelArguments"
@@ -151,6 +153,9 @@ class DataArguments:
     num_candidates: int = field(default=10, metadata={"help": "ranking candidates: target + negatives"})
     examples_per_user: int = field(default=8, metadata={"help": "train targets per user; 0: every train position"})
     max_train_examples: int | None = field(default=None, metadata={"help": "cap on train examples (after shuffling)"})
+    feedback_file: str | None = field(default=None, metadata={
+        "help": "JSONL feedback log (Recommender.record_feedback): accepted/rejected items become extra examples"})
+    feedback_repeats: int = field(default=1, metadata={"help": "copies of each feedback example (its weight)"})
     eval_users: int = field(default=100, metadata={"help": "validation users ranked at each evaluation; 0: all"})
 
     def __post_init__(self):
@@ -167,6 +172,8 @@ class DataArguments:
             _fail(name, "examples_per_user", f"must be >= 0 (0: all), got {self.examples_per_user}")
         if self.eval_users < 0:
             _fail(name, "eval_users", f"must be >= 0 (0: all), got {self.eval_users}")
+        if self.feedback_repeats < 1:
+            _fail(name, "feedback_repeats", f"must be >= 1, got {self.feedback_repeats}")
         if self.max_train_examples is not None and self.max_train_examples < 1:
             _fail(name, "max_train_examples", f"must be >= 1, got {self.max_train_examples}")
         if not self.item_text_fields:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import DataArguments
+from .errors import DataError
 from .examples import ExampleConfig, build_examples
 from .interactions import ColumnMap, InteractionLog, ItemCatalog
 from .split import LeaveOneOutSplit, leave_one_out
@@ -73,5 +74,20 @@ def prepare_data(args: DataArguments, encoder, seed: int) -> PreparedData:
     train = train.shuffle(seed=seed)
     if args.max_train_examples:
         train = train.select(range(min(args.max_train_examples, len(train))))
+    if args.feedback_file:
+        # Feedback rows come after the cap: they are the point of a feedback round, never cut.
+        import datasets
+
+        from .feedback import FeedbackLog
+        from .feedback_data import feedback_examples
+
+        records = FeedbackLog(args.feedback_file).read()
+        if not records:
+            raise DataError(f"DataArguments.feedback_file: {args.feedback_file} holds no feedback")
+        extra = feedback_examples(records, split, log.catalog, vocabulary=args.vocabulary,
+                                  max_history_items=args.max_history_items, count_tokens=encoder.count_tokens,
+                                  max_prompt_tokens=args.max_prompt_tokens, repeats=args.feedback_repeats)
+        train = datasets.concatenate_datasets([train, datasets.Dataset.from_dict(extra, features=train.features)])
+        train = train.shuffle(seed=seed)
     valid = eval_rows(split, log, args, encoder, seed, "valid", args.eval_users)
     return PreparedData(log, split, train, valid)

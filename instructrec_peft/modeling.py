@@ -201,8 +201,15 @@ def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: b
         # With frozen embeddings no input requires grad; checkpointed blocks would then have
         # no path for the gradient ("element 0 of tensors does not require grad").
         model.enable_input_require_grads()
-    config = peft_config(args, model, getattr(model, "name_or_path", None))
-    peft_model = get_peft_model(model, config)
+    if args.init_adapter:
+        from pathlib import Path as _Path
+
+        if not (_Path(args.init_adapter) / "adapter_model.safetensors").is_file():
+            raise FileNotFoundError(f"ModelArguments.init_adapter: {args.init_adapter} holds no "
+                                    "adapter_model.safetensors")
+        peft_model = PeftModel.from_pretrained(model, args.init_adapter, is_trainable=True)
+    else:
+        peft_model = get_peft_model(model, peft_config(args, model, getattr(model, "name_or_path", None)))
     trainable, total = peft_model.get_nb_trainable_parameters()
     logger.info("PEFT %s: %d trainable of %d parameters (%.3f%%)", args.peft_method, trainable, total,
                 100 * trainable / total)

@@ -41,8 +41,12 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     with train_args.main_process_first(desc="building instruction examples"):
         data = prepare_data(data_args, encoder, train_args.seed)
     names = sorted(set(data.train["template"]) | {data_args.eval_template})
+    inherited = []
+    if model_args.init_adapter:
+        # Keep the templates the adapter learned before, user-registered ones included.
+        inherited = [t for t in Manifest.load(model_args.init_adapter).templates if t["name"] not in names]
     manifest = Manifest(
-        templates=[get_template(n).to_dict() for n in names], eval_template=data_args.eval_template,
+        templates=[get_template(n).to_dict() for n in names] + inherited, eval_template=data_args.eval_template,
         vocabulary=data_args.vocabulary, task_mix=data_args.task_mix_weights, chat_template=bool(encoder.chat_template),
         system_prompt=encoder.system_prompt, max_history_items=data_args.max_history_items,
         max_prompt_tokens=data_args.max_prompt_tokens, num_candidates=data_args.num_candidates,

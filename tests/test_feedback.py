@@ -70,3 +70,64 @@ def test_the_recommender_records_feedback(tiny_assets, tmp_path):
     rec.record_feedback("u1", "Film A0", accepted=False, comment="not for me")
     assert [(f.user, f.item, f.accepted, f.comment) for f in FeedbackLog(rec.feedback_path).read()] == [
         ("u1", "Film A0", False, "not for me")]
+
+
+def test_tuning_on_feedback_that_rejects_an_item_lowers_its_score(tiny_assets, tmp_path):
+    from instructrec_peft.config import ModelArguments
+    from instructrec_peft.data import load_log
+    from instructrec_peft.config import DataArguments
+    from instructrec_peft.manifest import Manifest
+    from instructrec_peft.modeling import load_adapter, load_tokenizer
+    from instructrec_peft.scoring import score_candidates
+    from instructrec_peft.split import leave_one_out
+    from instructrec_peft.templates import get_template
+    from instructrec_peft.tokenization import PromptEncoder
+    from instructrec_peft.tuning import run_tuning
+    from training_helpers import tiny_configs
+
+    first = tmp_path / "first"
+    run_tuning(*tiny_configs(tiny_assets, first, max_steps=2))
+    log = load_log(DataArguments(dataset=tiny_assets["data"]))
+    split = leave_one_out(log)
+    user = split.evaluated[0]
+    rejected = next(i for i in log.catalog.texts if i not in split.touched(user))
+    feedback = FeedbackLog(tmp_path / "feedback.jsonl")
+    feedback.append(Feedback(user=user, item=log.catalog.text(rejected), accepted=False))  # by text
+    encoder = PromptEncoder(load_tokenizer(ModelArguments(model_name_or_path=tiny_assets["gpt2"])))
+    history = [log.catalog.text(i) for i in split.train_sequence(user)]
+    prompt = get_template("p1-i0-pointwise-1").render(vocabulary="movie", history=history,
+                                                      item=log.catalog.text(rejected), answer="",
+                                                      max_history_items=10).prompt
+
+    def yes_minus_no(adapter):
+        yes, no = score_candidates(load_adapter(str(adapter)), encoder.prompt_ids([prompt])[0],
+                                   encoder.completion_ids(["Yes", "No"]), normalize=False).tolist()
+        return yes - no
+
+    second = tmp_path / "second"
+    run_tuning(*tiny_configs(tiny_assets, second, init_adapter=str(first), feedback_file=str(feedback.path),
+                             feedback_repeats=4, max_train_examples=4, max_steps=4))
+    assert yes_minus_no(second) < yes_minus_no(first) - 0.1
+    # The continued adapter keeps the first one's templates beside the feedback's own.
+    names = {t["name"] for t in Manifest.load(second).templates}
+    assert {"p1-i0-matching-1", "p1-i0-pointwise-1"} <= names
+
+
+def test_feedback_for_an_unknown_item_or_user_is_refused(tiny_assets):
+    from instructrec_peft.config import DataArguments
+    from instructrec_peft.data import load_log
+    from instructrec_peft.feedback_data import feedback_examples
+    from instructrec_peft.split import leave_one_out
+
+    log = load_log(DataArguments(dataset=tiny_assets["data"]))
+    split = leave_one_out(log)
+    with pytest.raises(DataError, match="item 'No Such Film' is neither an item id nor an item text"):
+        feedback_examples([Feedback(user="u0", item="No Such Film", accepted=False)], split, log.catalog)
+    with pytest.raises(DataError, match="feedback of user 'nobody': the user is not in the interaction log"):
+        feedback_examples([Feedback(user="nobody", item="1", accepted=False)], split, log.catalog)
+    rows = feedback_examples([Feedback(user="u0", item="1", accepted=False),
+                              Feedback(user="u0", item="2", accepted=True)], split, log.catalog, repeats=2)
+    assert rows["completion"].count("No") == 4 and rows["completion"].count("Yes") == 4  # P1 + P2, twice each
+    p2 = [p for p, t in zip(rows["prompt"], rows["template"]) if t == "p2-i0-pointwise-1"]
+    # The statement for item 1 is built from the user's other feedback only: no copying the answer.
+    assert p2[0].split('"')[1] == f"I liked {log.catalog.text('2')}."
