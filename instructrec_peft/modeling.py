@@ -202,9 +202,8 @@ def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: b
         # no path for the gradient ("element 0 of tensors does not require grad").
         model.enable_input_require_grads()
     if args.init_adapter:
-        from pathlib import Path as _Path
-
-        if not (_Path(args.init_adapter) / "adapter_model.safetensors").is_file():
+        # The adapter's own PEFT config (rank, targets) applies; the lora_* fields are not used.
+        if not (Path(args.init_adapter) / "adapter_model.safetensors").is_file():
             raise FileNotFoundError(f"ModelArguments.init_adapter: {args.init_adapter} holds no "
                                     "adapter_model.safetensors")
         peft_model = PeftModel.from_pretrained(model, args.init_adapter, is_trainable=True)
