@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         skipped = {n: r.skipped for n, r in evaluated.items() if r.skipped}
         note = f"; rows skipped (no intention or preference to state): {skipped}" if skipped else ""
         print(f"\nby {args.by}: the same users and candidates, each template in its own task form{note}")
-        print(format_table(breakdown, columns=columns))
+        users = {n: r.users for n, r in evaluated.items()} if args.by == "template" else None
+        print(format_table(breakdown, users, columns=columns))
     if args.output:
         Path(args.output).write_text(json.dumps({"protocol": args.protocol, "users": len(data.rows),
                                                  "results": results, "by": args.by, "breakdown": breakdown},
