@@ -1,0 +1,56 @@
+"""Cold-start evaluation: test items that never appear in training.
+
+:func:`cold_start_split` makes a share of the test target items *cold*: every interaction with
+them is removed except the test targets themselves, so no train sequence and no validation
+target contains them, while each user's test target stays the same. Collaborative baselines
+have nothing to go on for those items (popularity counts them zero, BPR never trained their
+vectors); a content retriever reads their text. :class:`ContentScorer` lets the retriever be
+scored with :func:`baselines.full_ranking_ranks` like any baseline.
+
+>>> split, cold = cold_start_split(log, share=0.2, seed=0)                          # doctest: +SKIP
+>>> users = [u for u in split.evaluated if split.target(u, "test") in cold]          # doctest: +SKIP
+>>> full_ranking_ranks(ContentScorer(retriever, split), split, users=users)          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .split import LeaveOneOutSplit, leave_one_out
+
+__all__ = ["cold_start_split", "ContentScorer"]
+
+
+def cold_start_split(log, share: float = 0.2, seed: int = 0, min_interactions: int = 3
+                     ) -> tuple[LeaveOneOutSplit, set[str]]:
+    """A leave-one-out split where ``share`` of the distinct test target items are cold."""
+    if not 0 < share <= 1:
+        raise ValueError(f"share must be in (0, 1], got {share}")
+    base = leave_one_out(log, min_interactions=min_interactions)
+    targets = {user: base.target(user, "test") for user in base.evaluated}
+    distinct = sorted(set(targets.values()))
+    count = max(1, round(share * len(distinct)))
+    cold = {str(i) for i in np.random.default_rng(seed).choice(distinct, size=count, replace=False)}
+    frame = log.interactions.reset_index(drop=True)
+    # The same order leave_one_out uses (user, time, source row): each user's last row is the test target.
+    order = frame.assign(_row=np.arange(len(frame))).sort_values(["user_id", "timestamp", "_row"], kind="stable")
+    last = order.groupby("user_id", sort=False).cumcount(ascending=False).eq(0)
+    is_test_target = np.zeros(len(frame), dtype=bool)
+    is_test_target[order["_row"].to_numpy()[last.to_numpy()]] = True
+    is_test_target &= frame["user_id"].isin(targets.keys()).to_numpy()
+    keep = ~frame["item_id"].isin(cold).to_numpy() | is_test_target
+    return leave_one_out(frame[keep], min_interactions=min_interactions), cold
+
+
+class ContentScorer:
+    """A :class:`item_embeddings.ContentRetriever` seen as a baseline: a score for every item."""
+
+    def __init__(self, retriever, split: LeaveOneOutSplit):
+        self.retriever, self.split = retriever, split
+        self.items = list(retriever.items)
+        self.index = {item: i for i, item in enumerate(self.items)}
+
+    def score_users(self, users: Sequence[str], stage: str = "test") -> np.ndarray:
+        return np.stack([self.retriever.scores(self.split.history(user, stage)) for user in users])

@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from instructrec_peft.baselines import Popularity, full_ranking_ranks
+from instructrec_peft.cold_start import ContentScorer, cold_start_split
+from instructrec_peft.config import DataArguments
+from instructrec_peft.data import load_log
+from instructrec_peft.item_embeddings import ContentRetriever
+from instructrec_peft.split import leave_one_out
+
+
+@pytest.fixture(scope="module")
+def cold(tiny_assets):
+    log = load_log(DataArguments(dataset=tiny_assets["data"]))
+    split, cold_items = cold_start_split(log, share=0.3, seed=0)
+    return log, split, cold_items
+
+
+def test_cold_items_never_appear_in_training_and_test_targets_stay(cold):
+    log, split, cold_items = cold
+    base = leave_one_out(log)
+    assert cold_items and cold_items <= {base.target(u, "test") for u in base.evaluated}
+    for user in split.users:
+        assert not cold_items & set(split.train_sequence(user)), user
+    for user in split.evaluated:
+        assert split.target(user, "valid") not in cold_items
+        assert split.target(user, "test") == base.target(user, "test")
+    with pytest.raises(ValueError, match=r"share must be in \(0, 1\]"):
+        cold_start_split(log, share=0)
+
+
+def test_popularity_cannot_rank_cold_items_but_the_content_retriever_can(cold):
+    log, split, cold_items = cold
+    users = [u for u in split.evaluated if split.target(u, "test") in cold_items]
+    assert users
+    items = list(log.catalog.texts)
+    popularity = Popularity.fit(split, items)
+    ranks = full_ranking_ranks(popularity, split, users=users)
+    counts = popularity.score_users(users)
+    for user, rank, row in zip(users, ranks, counts):
+        seen = set(split.history(user, "test"))
+        warm = sum(1 for item, c in zip(items, row) if c > 0 and item not in seen)
+        assert rank > warm  # a zero count ranks below every counted item, ties against it
+    rng = np.random.default_rng(0)
+    retriever = ContentRetriever(items, rng.normal(size=(len(items), 8)).astype(np.float32))
+    retriever.vectors /= np.linalg.norm(retriever.vectors, axis=1, keepdims=True)
+    content = full_ranking_ranks(ContentScorer(retriever, split), split, users=users)
+    for user, rank in zip(users, content):
+        scores = retriever.scores(split.history(user, "test"))
+        index = items.index(split.target(user, "test"))
+        others = [i for i, item in enumerate(items) if item not in set(split.history(user, "test")) and i != index]
+        assert rank == 1 + sum(scores[i] >= scores[index] for i in others)
