@@ -5,7 +5,8 @@ them is removed except the test targets themselves, so no train sequence and no 
 target contains them, while each user's test target stays the same. Collaborative baselines
 have nothing to go on for those items (popularity counts them zero, BPR never trained their
 vectors); a content retriever reads their text. :class:`ContentScorer` lets the retriever be
-scored with :func:`baselines.full_ranking_ranks` like any baseline.
+scored with :func:`baselines.full_ranking_ranks` like any baseline, and retrieve the first stage
+of :func:`protocols.rerank_ranks` before an LM reorders it.
 
 >>> split, cold = cold_start_split(log, share=0.2, seed=0)                          # doctest: +SKIP
 >>> users = [u for u in split.evaluated if split.target(u, "test") in cold]          # doctest: +SKIP
@@ -54,3 +55,7 @@ class ContentScorer:
 
     def score_users(self, users: Sequence[str], stage: str = "test") -> np.ndarray:
         return np.stack([self.retriever.scores(self.split.history(user, stage)) for user in users])
+
+    def top_k(self, split: LeaveOneOutSplit, user: str, k: int, stage: str = "test") -> list[str]:
+        """The first stage of ``protocols.rerank_ranks``: the k most similar unseen items."""
+        return self.retriever.top_k(split.history(user, stage), k)

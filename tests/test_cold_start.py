@@ -50,3 +50,29 @@ def test_popularity_cannot_rank_cold_items_but_the_content_retriever_can(cold):
         index = items.index(split.target(user, "test"))
         others = [i for i, item in enumerate(items) if item not in set(split.history(user, "test")) and i != index]
         assert rank == 1 + sum(scores[i] >= scores[index] for i in others)
+
+
+def test_the_content_retriever_is_a_first_stage_for_lm_reranking(cold, tiny_assets):
+    from transformers import AutoModelForCausalLM
+
+    from instructrec_peft.config import ModelArguments
+    from instructrec_peft.modeling import load_tokenizer
+    from instructrec_peft.protocols import ProtocolData, rerank_ranks
+    from instructrec_peft.data import eval_rows
+    from instructrec_peft.tokenization import PromptEncoder
+
+    log, split, _ = cold
+    items = list(log.catalog.texts)
+    vectors = np.random.default_rng(1).normal(size=(len(items), 8)).astype(np.float32)
+    retriever = ContentRetriever(items, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    scorer = ContentScorer(retriever, split)
+    encoder = PromptEncoder(load_tokenizer(ModelArguments(model_name_or_path=tiny_assets["gpt2"])))
+    rows = eval_rows(split, log, DataArguments(dataset=tiny_assets["data"]), encoder, seed=0, stage="test", users=6)
+    data = ProtocolData("loo-random-10", log, split, rows)
+    retrieved, reranked = rerank_ranks(AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"]), encoder, data,
+                                       scorer, depth=20, progress=False)
+    for row, rank in zip(rows, retrieved):
+        top = scorer.top_k(split, row["user"], 20)
+        assert not set(top) & set(split.history(row["user"], "test"))
+        assert rank == (top.index(row["target"]) + 1 if row["target"] in top else np.inf)
+    assert (np.isfinite(reranked) == np.isfinite(retrieved)).all()
