@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .inference import eval_mode
+from .metrics.formulas import ndcg
 from .split import LeaveOneOutSplit
 
 __all__ = ["Popularity", "BPR", "SASRec", "full_ranking_ranks"]
@@ -213,11 +215,10 @@ class SASRec(_Baseline):
                 optimizer.step()
             if epoch % eval_every:
                 continue
-            ranks = full_ranking_ranks(model, split, "valid", valid_users)
-            ndcg = float(np.mean(np.where(ranks <= 10, 1 / np.log2(ranks + 1), 0)))
-            model.history[epoch] = ndcg
-            if ndcg > best:
-                best, waited = ndcg, 0
+            score = ndcg(full_ranking_ranks(model, split, "valid", valid_users), 10)
+            model.history[epoch] = score
+            if score > best:
+                best, waited = score, 0
                 best_state = {k: v.clone() for k, v in net.state_dict().items()}
             else:
                 waited += eval_every
@@ -237,10 +238,7 @@ class SASRec(_Baseline):
         for row, user in enumerate(users):
             history = [self.index[i] + 1 for i in self.split.history(user, stage)][-length:]
             seq[row, length - len(history):] = torch.as_tensor(history)
-        was_training = self.net.training
-        self.net.eval()
-        with torch.no_grad():
+        with eval_mode(self.net):  # also called mid-fit, for validation: training resumes after
             out = torch.cat([self.net.logits(self.net(seq[i:i + batch_size])[:, -1])
                              for i in range(0, len(users), batch_size)])
-        self.net.train(was_training)
         return out.numpy()

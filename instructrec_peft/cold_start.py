@@ -15,10 +15,9 @@ of :func:`protocols.rerank_ranks` before an LM reorders it.
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 
+from .baselines import _Baseline
 from .split import LeaveOneOutSplit, leave_one_out
 
 __all__ = ["cold_start_split", "ContentScorer"]
@@ -45,17 +44,14 @@ def cold_start_split(log, share: float = 0.2, seed: int = 0, min_interactions: i
     return leave_one_out(frame[keep], min_interactions=min_interactions), cold
 
 
-class ContentScorer:
-    """A :class:`item_embeddings.ContentRetriever` seen as a baseline: a score for every item."""
+class ContentScorer(_Baseline):
+    """A :class:`item_embeddings.ContentRetriever` seen as a baseline: a score for every item,
+    so full ranking, candidate scoring and ``top_k`` (the first stage of ``protocols.rerank_ranks``)
+    work as for the other baselines."""
 
     def __init__(self, retriever, split: LeaveOneOutSplit):
         self.retriever, self.split = retriever, split
-        self.items = list(retriever.items)
-        self.index = {item: i for i, item in enumerate(self.items)}
+        self.items, self.index = retriever.items, retriever.index
 
-    def score_users(self, users: Sequence[str], stage: str = "test") -> np.ndarray:
-        return np.stack([self.retriever.scores(self.split.history(user, stage)) for user in users])
-
-    def top_k(self, split: LeaveOneOutSplit, user: str, k: int, stage: str = "test") -> list[str]:
-        """The first stage of ``protocols.rerank_ranks``: the k most similar unseen items."""
-        return self.retriever.top_k(split.history(user, stage), k)
+    def score_all(self, user: str, stage: str = "test") -> np.ndarray:
+        return self.retriever.scores(self.split.history(user, stage))

@@ -88,13 +88,13 @@ def merge_into(output_dir: str | Path, destination: str | Path, *, adapter_repo:
                base_model: str | None = None) -> Path:
     """Save the adapter merged into a full-precision base (``save_pretrained``, safetensors), with a card."""
     from .config import ModelArguments
-    from .modeling import load_adapter, load_base_model, load_tokenizer
+    from .modeling import load_adapter, load_tokenizer
 
     config = json.loads((Path(output_dir) / CONFIG_NAME).read_text())
     args = replace(ModelArguments(**config["model"]), quantization="none")
     if args.peft_method != "lora":
         raise ValueError(f"only LoRA adapters merge into the base weights; this one is {args.peft_method}")
-    model = load_adapter(str(output_dir), base=load_base_model(args), model_args=args).merge_and_unload()
+    model = load_adapter(str(output_dir), model_args=args).merge_and_unload()
     model.save_pretrained(destination, safe_serialization=True)
     load_tokenizer(args).save_pretrained(destination)
     _merged_card(Path(destination), adapter_repo, base_model_id(output_dir, base_model))

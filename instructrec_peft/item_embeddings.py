@@ -14,12 +14,14 @@ item texts, so a changed catalogue is embedded again.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
+
+from .inference import eval_mode
 
 __all__ = ["embed_texts", "ContentRetriever"]
 
@@ -31,13 +33,11 @@ def embed_texts(model, tokenizer, texts: Sequence[str], batch_size: int = 32, pr
     if not texts:
         raise ValueError("no texts to embed")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     out = []
     padding_side = tokenizer.padding_side
     tokenizer.padding_side = "right"
     try:
-        with torch.no_grad():
+        with eval_mode(model):
             for start in tqdm(range(0, len(texts), batch_size), desc="embedding items", disable=not progress):
                 batch = tokenizer(list(texts[start:start + batch_size]), return_tensors="pt", padding=True)
                 batch = {k: v.to(device) for k, v in batch.items()}
@@ -47,7 +47,6 @@ def embed_texts(model, tokenizer, texts: Sequence[str], batch_size: int = 32, pr
                 out.append(torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy())
     finally:
         tokenizer.padding_side = padding_side
-        model.train(was_training)
     return np.concatenate(out).astype(np.float32)
 
 
@@ -64,6 +63,10 @@ class ContentRetriever:
     vectors: np.ndarray  # (n_items, d), rows L2-normalised
     model: object = None
     tokenizer: object = None
+    index: dict[str, int] = field(init=False, repr=False)  # item -> row of ``vectors``
+
+    def __post_init__(self):
+        self.index = {item: i for i, item in enumerate(self.items)}
 
     @classmethod
     def build(cls, model, tokenizer, catalog, cache: str | Path | None = None, batch_size: int = 32,
@@ -84,13 +87,9 @@ class ContentRetriever:
             tmp.replace(path)
         return cls(items, vectors, model, tokenizer)
 
-    def _index(self) -> dict[str, int]:
-        return {item: i for i, item in enumerate(self.items)}
-
     def scores(self, history: Sequence[str] = (), query: str | None = None) -> np.ndarray:
         """Cosine similarity of every item to the mean of ``history`` (item ids) and/or ``query`` text."""
-        index = self._index()
-        parts = [self.vectors[[index[i] for i in history]]] if history else []
+        parts = [self.vectors[[self.index[i] for i in history]]] if history else []
         if query:
             if self.model is None:
                 raise ValueError("a text query needs the model: build the retriever with one")
@@ -105,8 +104,7 @@ class ContentRetriever:
               exclude: Sequence[str] = ()) -> list[str]:
         """The k most similar items, never one of ``history`` or ``exclude``."""
         scores = self.scores(history, query).astype(np.float64)
-        index = self._index()
         for item in (*history, *exclude):
-            scores[index[item]] = -np.inf
+            scores[self.index[item]] = -np.inf
         order = np.argsort(-scores, kind="stable")[:k]
         return [self.items[i] for i in order if np.isfinite(scores[i])]

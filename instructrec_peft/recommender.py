@@ -21,6 +21,7 @@ from typing import Sequence
 import torch
 
 from .feedback import Feedback, FeedbackLog
+from .inference import eval_mode
 from .manifest import Manifest
 from .scoring import index_scores, score_candidates
 from .templates import Template, candidate_labels, get_template, select
@@ -193,19 +194,14 @@ class Recommender:
             # Once a beam has emitted EOS it is finished; pad tokens may follow it.
             return trie.allowed(ids[start:].tolist()) or [eos]
 
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                out = self.model.generate(
-                    input_ids=torch.tensor([prompt_ids], device=next(self.model.parameters()).device),
-                    attention_mask=torch.ones((1, start), dtype=torch.long,
-                                              device=next(self.model.parameters()).device),
-                    num_beams=max(k, 2), num_return_sequences=max(k, 2), max_new_tokens=max(map(len, sequences)),
-                    prefix_allowed_tokens_fn=allowed, do_sample=False, eos_token_id=eos,
-                    pad_token_id=self.tokenizer.pad_token_id, early_stopping=True)
-        finally:
-            self.model.train(was_training)
+        device = next(self.model.parameters()).device
+        with eval_mode(self.model):
+            out = self.model.generate(
+                input_ids=torch.tensor([prompt_ids], device=device),
+                attention_mask=torch.ones((1, start), dtype=torch.long, device=device),
+                num_beams=max(k, 2), num_return_sequences=max(k, 2), max_new_tokens=max(map(len, sequences)),
+                prefix_allowed_tokens_fn=allowed, do_sample=False, eos_token_id=eos,
+                pad_token_id=self.tokenizer.pad_token_id, early_stopping=True)
         results = []
         for row in out[:, start:].tolist():
             ids = row[: row.index(eos) + 1] if eos in row else row
@@ -237,14 +233,9 @@ class Recommender:
                   "history": format_history(list(history)[-self.manifest.max_history_items:]), "item": item}
         prompt_ids = self.encoder.prompt_ids([render(EXPLAIN_PROMPT, values)])[0]
         device = next(self.model.parameters()).device
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                out = self.model.generate(input_ids=torch.tensor([prompt_ids], device=device),
-                                          attention_mask=torch.ones((1, len(prompt_ids)), dtype=torch.long, device=device),
-                                          max_new_tokens=max_new_tokens, do_sample=False,
-                                          pad_token_id=self.tokenizer.pad_token_id)
-        finally:
-            self.model.train(was_training)
+        with eval_mode(self.model):
+            out = self.model.generate(input_ids=torch.tensor([prompt_ids], device=device),
+                                      attention_mask=torch.ones((1, len(prompt_ids)), dtype=torch.long, device=device),
+                                      max_new_tokens=max_new_tokens, do_sample=False,
+                                      pad_token_id=self.tokenizer.pad_token_id)
         return self.tokenizer.decode(out[0, len(prompt_ids):], skip_special_tokens=True).strip()

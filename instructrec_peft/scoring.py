@@ -25,11 +25,12 @@ torch.Size([2])
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 from typing import Sequence
 
 import torch
+
+from .inference import eval_mode
 
 __all__ = ["SCORING_METHODS", "score_candidates", "is_prompt_learning", "index_scores"]
 
@@ -64,17 +65,6 @@ def _cache_keyword(model) -> str:
     # transformers renamed `past_key_values` to `cache` during 5.x; ask the model which it takes.
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
-
-
-@contextlib.contextmanager
-def _eval_mode(model):
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield
-    finally:
-        model.train(was_training)
 
 
 def _pad(rows: Sequence[Sequence[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -158,7 +148,7 @@ def score_candidates(
     n = len(completion_ids)
     completions, mask = _pad(completion_ids, 0, device)  # (n, L)
     width = completions.shape[1]
-    with _eval_mode(model):
+    with eval_mode(model):
         if method == "shared_prefix":
             prompt = torch.as_tensor([list(prompt_ids)], dtype=torch.long, device=device)  # (1, P)
             continuer, out, prefix_length = _prefix(model, prompt)
@@ -198,7 +188,7 @@ def index_scores(model, prompt_ids: Sequence[int], label_token_ids: Sequence[int
     if not prompt_ids:
         raise ValueError("the prompt is empty")
     device = next(model.parameters()).device
-    with _eval_mode(model):
+    with eval_mode(model):
         prompt = torch.as_tensor([list(prompt_ids)], dtype=torch.long, device=device)  # (1, P)
         logits = model(input_ids=prompt, logits_to_keep=1).logits[0, -1].float()  # (V,)
         logprobs = torch.log_softmax(logits, dim=-1)
