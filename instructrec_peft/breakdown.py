@@ -30,10 +30,11 @@ from .errors import TemplateError
 from .examples import intention_phrases, preference_statement
 from .metrics.formulas import auc, ranking_metrics, target_ranks
 from .scoring import index_scores, score_candidates
-from .templates import Template, candidate_labels, get_template
+from .templates import Template, get_template
 from .vocabulary import get_vocabulary
 
-__all__ = ["TemplateResult", "evaluate_templates", "classification_metrics", "group_results", "GROUPS"]
+__all__ = ["TemplateResult", "evaluate_templates", "classification_metrics", "pooled_metrics", "group_results",
+           "GROUPS"]
 
 GROUPS = ("template", "preference", "intention", "task")
 
@@ -49,15 +50,26 @@ class TemplateResult:
 
     @property
     def metrics(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        if self.scores:
-            out.update(ranking_metrics(target_ranks(self.scores, self.targets)))
-        if self.template.task == "pointwise" and self.scores:
-            labels = [int(i == t) for row, t in zip(self.scores, self.targets) for i in range(len(row))]
-            out.update(classification_metrics([s for row in self.scores for s in row], labels))
-        if self.pairwise_correct:
-            out["pairwise accuracy"] = float(np.mean(self.pairwise_correct))
-        return out
+        return pooled_metrics([self])
+
+
+def pooled_metrics(results: Sequence[TemplateResult]) -> dict[str, float]:
+    """Metrics over the pooled evaluations of ``results``: ranking metrics over every (template,
+    user) ranking, classification metrics over the pointwise answers, accuracy over the pairs."""
+    out: dict[str, float] = {}
+    ranked = [r for r in results if r.scores]
+    if ranked:
+        out.update(ranking_metrics(target_ranks([s for r in ranked for s in r.scores],
+                                                [t for r in ranked for t in r.targets])))
+    pointwise = [r for r in ranked if r.template.task == "pointwise"]
+    if pointwise:
+        scores = [s for r in pointwise for row in r.scores for s in row]
+        labels = [int(i == t) for r in pointwise for row, t in zip(r.scores, r.targets) for i in range(len(row))]
+        out.update(classification_metrics(scores, labels))
+    pairs = [c for r in results for c in r.pairwise_correct]
+    if pairs:
+        out["pairwise accuracy"] = float(np.mean(pairs))
+    return out
 
 
 def classification_metrics(scores: Sequence[float], labels: Sequence[int]) -> dict[str, float]:
@@ -131,8 +143,7 @@ def _score_row(result: TemplateResult, model, encoder, catalog, row, context: di
         prompt = template.render(candidates=texts, target="", label="", **context).prompt
         prompt_ids = encoder.prompt_ids([prompt])[0]
         if template.response_field == "label":
-            labels = [encoder.completion_ids([label])[0][0] for label in candidate_labels(len(texts))]
-            scores = index_scores(model, prompt_ids, labels).tolist()
+            scores = index_scores(model, prompt_ids, encoder.label_token_ids(len(texts))).tolist()
         else:
             scores = score_candidates(model, prompt_ids, encoder.completion_ids(texts)).tolist()
     else:  # matching
@@ -143,12 +154,8 @@ def _score_row(result: TemplateResult, model, encoder, catalog, row, context: di
 
 
 def group_results(results: dict[str, TemplateResult], by: str = "template") -> dict[str, dict[str, float]]:
-    """Metrics per template, or pooled per aspect level ("P1", "I2", "matching", ...).
-
-    Pooling keeps each user's scores with the template that produced them: ranking metrics over
-    every (template, user) ranking of the level, classification metrics over its pointwise
-    answers, pairwise accuracy over its pairs.
-    """
+    """Metrics per template, or pooled per aspect level ("P1", "I2", "matching", ...) by
+    :func:`pooled_metrics`: each user's scores stay with the template that produced them."""
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}; expected one of {GROUPS}")
     if by == "template":
@@ -157,21 +164,5 @@ def group_results(results: dict[str, TemplateResult], by: str = "template") -> d
     for result in results.values():
         level = getattr(result.template, by)
         members[level].append(result)
-    out = {}
-    for level, group in sorted(members.items()):
-        metrics: dict[str, float] = {}
-        ranked = [r for r in group if r.scores]
-        if ranked:
-            metrics.update(ranking_metrics(target_ranks([s for r in ranked for s in r.scores],
-                                                        [t for r in ranked for t in r.targets])))
-        pointwise = [r for r in group if r.template.task == "pointwise" and r.scores]
-        if pointwise:
-            scores = [s for r in pointwise for row in r.scores for s in row]
-            labels = [int(i == t) for r in pointwise for row, t in zip(r.scores, r.targets) for i in range(len(row))]
-            metrics.update(classification_metrics(scores, labels))
-        pairs = [c for r in group for c in r.pairwise_correct]
-        if pairs:
-            metrics["pairwise accuracy"] = float(np.mean(pairs))
-        if metrics:
-            out[level] = metrics
-    return out
+    pooled = {level: pooled_metrics(group) for level, group in sorted(members.items())}
+    return {level: metrics for level, metrics in pooled.items() if metrics}

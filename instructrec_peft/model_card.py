@@ -124,17 +124,16 @@ def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model
     protocol = f"loo-random-{manifest.get('num_candidates', 10)}"
     validation = _metrics(evals, "eval_")
 
-    eval_results = [EvalResult(task_type="text-generation", task_name="Recommendation", dataset_type=dataset_tag or
-                               dataset_label, dataset_name=dataset_label, dataset_config=protocol,
-                               dataset_split="validation", metric_type=k, metric_name=k.upper(), metric_value=v)
-                    for k, v in validation.items()]
+    def results(metrics: dict[str, float], config: str, split: str) -> list:
+        return [EvalResult(task_type="text-generation", task_name="Recommendation",
+                           dataset_type=dataset_tag or dataset_label, dataset_name=dataset_label, dataset_config=config,
+                           dataset_split=split, metric_type=k, metric_name=k.upper(), metric_value=v)
+                for k, v in metrics.items()]
+
+    eval_results = results(validation, protocol, "validation")
     if comparison and comparison.get("adapter_row") in comparison.get("rows", {}):
-        tested = _metrics(comparison["rows"][comparison["adapter_row"]])
-        eval_results += [EvalResult(task_type="text-generation", task_name="Recommendation",
-                                    dataset_type=dataset_tag or dataset_label, dataset_name=dataset_label,
-                                    dataset_config=comparison.get("protocol", protocol),
-                                    dataset_split=comparison.get("split", "test"), metric_type=k,
-                                    metric_name=k.upper(), metric_value=v) for k, v in tested.items()]
+        eval_results += results(_metrics(comparison["rows"][comparison["adapter_row"]]),
+                                comparison.get("protocol", protocol), comparison.get("split", "test"))
     tags = ["recommendation", "instructrec", "instruction-tuning", tag, *([dataset_tag] if dataset_tag else [])]
     card_data = ModelCardData(
         base_model=base, library_name="peft", pipeline_tag="text-generation", tags=tags, license=license,
@@ -162,7 +161,8 @@ def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model
         f"{' + '.join(data.get('item_text_fields') or ['title'])}", quantization=model.get("quantization", "none"),
         trust_remote_code=bool(model.get("trust_remote_code")), templates=templates,
         eval_template=manifest.get("eval_template"), system_prompt=manifest.get("system_prompt"),
-        chat_template=manifest.get("chat_template"), task_mix=", ".join(f"{k} {v / total:.0%}" for k, v in mix.items()), example=manifest.get("example"), dataset_label=dataset_label,
+        chat_template=manifest.get("chat_template"), task_mix=", ".join(f"{k} {v / total:.0%}" for k, v in mix.items()),
+        example=manifest.get("example"), dataset_label=dataset_label,
         train_examples=train.get("train_examples", "?"), examples_per_user=data.get("examples_per_user", "?"),
         max_history_items=manifest.get("max_history_items"), max_prompt_tokens=manifest.get("max_prompt_tokens"),
         hyperparameters=", ".join(hyper), train_runtime=f"{runtime:.0f} s of training" if runtime else None,

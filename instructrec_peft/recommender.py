@@ -24,7 +24,7 @@ from .feedback import Feedback, FeedbackLog
 from .inference import eval_mode
 from .manifest import Manifest
 from .scoring import index_scores, score_candidates
-from .templates import Template, candidate_labels, get_template, select
+from .templates import Template, get_template, select
 from .tokenization import PromptEncoder, ensure_pad_token
 
 __all__ = ["Recommender", "ItemTrie"]
@@ -151,9 +151,8 @@ class Recommender:
         template = self._template(intention, preference)
         if template.response_field == "label":
             prompt = self._prompt(template, history, candidates, intention, preference)
-            labels = candidate_labels(len(candidates))
-            label_ids = [self.encoder.completion_ids([label])[0][0] for label in labels]
-            return index_scores(self.model, self.encoder.prompt_ids([prompt])[0], label_ids).tolist()
+            return index_scores(self.model, self.encoder.prompt_ids([prompt])[0],
+                                self.encoder.label_token_ids(len(candidates))).tolist()
         shown = candidates if template.task == "reranking" else ()
         prompt = self._prompt(template, history, shown, intention, preference)
         return score_candidates(self.model, self.encoder.prompt_ids([prompt])[0],

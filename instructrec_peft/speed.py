@@ -16,7 +16,7 @@ from typing import Sequence
 
 from .evaluation import completions_for
 from .scoring import SCORING_METHODS, index_scores, score_candidates
-from .templates import candidate_labels, get_template
+from .templates import get_template
 
 __all__ = ["scoring_throughput"]
 
@@ -56,6 +56,5 @@ def _index_inputs(rows, catalog, encoder, template, vocabulary):
         texts = [catalog.text(i) for i in row["candidates"]]
         history = [catalog.text(i) for i in row["history"]]
         prompt = template.render(vocabulary=vocabulary, history=history, candidates=texts, target="", label="").prompt
-        labels = [encoder.completion_ids([label])[0][0] for label in candidate_labels(len(texts))]
-        inputs.append((encoder.prompt_ids([prompt])[0], labels))
+        inputs.append((encoder.prompt_ids([prompt])[0], encoder.label_token_ids(len(texts))))
     return inputs

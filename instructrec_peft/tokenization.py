@@ -82,6 +82,12 @@ class PromptEncoder:
         eos = self.tokenizer.eos_token_id
         return [ids + [eos] for ids in self.tokenizer(list(completions), add_special_tokens=False)["input_ids"]]
 
+    def label_token_ids(self, count: int) -> list[int]:
+        """First token of each candidate label (A, B, ...) as an answer: what index scoring reads."""
+        from .templates import candidate_labels
+
+        return [ids[0] for ids in self.completion_ids(candidate_labels(count))]
+
     def count_tokens(self, prompt: str) -> int:
         """Tokens of the prompt as encoded: the history budget of a template counts these."""
         return len(self.prompt_ids([prompt])[0])
