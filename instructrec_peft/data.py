@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from .config import DataArguments
 from .errors import DataError
@@ -16,7 +17,7 @@ from .interactions import ColumnMap, InteractionLog, ItemCatalog
 from .split import LeaveOneOutSplit, leave_one_out
 from .templates import get_template
 
-__all__ = ["PreparedData", "load_log", "example_config", "eval_rows", "prepare_data"]
+__all__ = ["PreparedData", "load_log", "example_config", "eval_rows", "train_rows", "prepare_data"]
 
 
 def load_log(args: DataArguments) -> InteractionLog:
@@ -59,21 +60,31 @@ class PreparedData:
 
 
 def eval_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments, encoder, seed: int, stage: str,
-              users: int = 0):
-    """Ranking rows of ``stage`` with the evaluation template, for the first ``users`` users (0: all)."""
-    chosen = split.evaluated[:users] if users else split.evaluated
+              users: int | Sequence[str] = 0):
+    """Ranking rows of ``stage`` with the evaluation template, for the first ``users`` evaluated
+    users (0: all) or for the users listed."""
+    if isinstance(users, int):
+        users = split.evaluated[:users] if users else split.evaluated
     return build_examples(split, log.catalog, stage, example_config(args, seed, eval_only=True),
-                          count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=chosen)
+                          count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=users)
+
+
+def train_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments, encoder, seed: int,
+               users: Sequence[str] | None = None):
+    """The shuffled training examples of the task mix (of ``users`` only, if given), capped at
+    ``max_train_examples``."""
+    train = build_examples(split, log.catalog, "train", example_config(args, seed), count_tokens=encoder.count_tokens,
+                           max_prompt_tokens=args.max_prompt_tokens, users=users)
+    train = train.shuffle(seed=seed)
+    if args.max_train_examples:
+        train = train.select(range(min(args.max_train_examples, len(train))))
+    return train
 
 
 def prepare_data(args: DataArguments, encoder, seed: int) -> PreparedData:
     log = load_log(args)
     split = leave_one_out(log, min_interactions=args.min_interactions)
-    train = build_examples(split, log.catalog, "train", example_config(args, seed),
-                           count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens)
-    train = train.shuffle(seed=seed)
-    if args.max_train_examples:
-        train = train.select(range(min(args.max_train_examples, len(train))))
+    train = train_rows(split, log, args, encoder, seed)
     if args.feedback_file:
         # Feedback rows come after the cap: they are the point of a feedback round, never cut.
         import datasets

@@ -50,8 +50,7 @@ def cross_validate_mixes(argv: Sequence[str], mixes: Sequence[str], folds: int =
     """Score each mix (a ``task_mix`` string) by K-fold cross-validation; ``argv`` is the tuning
     config (``[config.yaml] [--field value ...]``) every run starts from."""
     from .config import parse_config
-    from .data import example_config, load_log
-    from .examples import build_examples
+    from .data import eval_rows, load_log, train_rows
     from .modeling import load_tokenizer
     from .split import leave_one_out
     from .tokenization import PromptEncoder
@@ -73,14 +72,10 @@ def cross_validate_mixes(argv: Sequence[str], mixes: Sequence[str], folds: int =
                 m_args, d_args, t_args = parse_config(list(argv) + [
                     "--task_mix", mix, "--output_dir", str(Path(scratch) / f"fold{index}"), "--save_strategy", "no",
                     "--eval_strategy", "no", "--report_to", "none", "--disable_tqdm", str(not progress)])
-                train = build_examples(split, log.catalog, "train", example_config(d_args, t_args.seed),
-                                       count_tokens=encoder.count_tokens, max_prompt_tokens=d_args.max_prompt_tokens,
-                                       users=[u for u in split.users if u not in held])
-                if d_args.max_train_examples:
-                    train = train.shuffle(seed=t_args.seed).select(range(min(d_args.max_train_examples, len(train))))
-                valid = build_examples(split, log.catalog, "valid", example_config(d_args, t_args.seed, eval_only=True),
-                                       count_tokens=encoder.count_tokens, max_prompt_tokens=d_args.max_prompt_tokens,
-                                       users=held_out[: d_args.eval_users or None])
+                train = train_rows(split, log, d_args, encoder, t_args.seed,
+                                   users=[u for u in split.users if u not in held])
+                valid = eval_rows(split, log, d_args, encoder, t_args.seed, "valid",
+                                  users=held_out[: d_args.eval_users or None])
                 trainer = InstructRecTrainer(model_args=m_args, data_args=d_args, args=t_args, train_dataset=train,
                                              eval_dataset=valid, processing_class=tokenizer, catalog=log.catalog,
                                              encoder=encoder)
