@@ -20,7 +20,7 @@ import numpy as np
 from .baselines import _Baseline
 from .split import LeaveOneOutSplit, leave_one_out
 
-__all__ = ["cold_start_split", "ContentScorer"]
+__all__ = ["cold_start_split", "ContentScorer", "compare_cold_start"]
 
 
 def cold_start_split(log, share: float = 0.2, seed: int = 0, min_interactions: int = 3
@@ -55,3 +55,41 @@ class ContentScorer(_Baseline):
 
     def score_all(self, user: str, stage: str = "test") -> np.ndarray:
         return self.retriever.scores(self.split.history(user, stage))
+
+
+def compare_cold_start(model_args, data_args, adapter: str | None = None, *, share: float = 0.2, seed: int = 42,
+                       k_values=(1, 5, 10, 20), bpr_epochs: int = 30) -> dict:
+    """Full ranking on a :func:`cold_start_split` of the log of ``data_args``: popularity, BPR and
+    the LM item embeddings of the base model (and of ``adapter``), for the users whose test
+    item is cold and, for reference, the others.
+
+    Returns ``{"cold_items": n, "groups": {"cold"|"warm": {"users": n, "systems": {name: metrics}}}}``.
+    """
+    from dataclasses import replace
+
+    from .baselines import BPR, Popularity, full_ranking_ranks
+    from .data import load_log
+    from .item_embeddings import ContentRetriever
+    from .metrics.formulas import ranking_metrics
+    from .modeling import load_adapter, load_base_model, load_tokenizer
+    from .tokenization import ensure_pad_token
+
+    log = load_log(data_args)
+    split, cold = cold_start_split(log, share=share, seed=seed, min_interactions=data_args.min_interactions)
+    items = list(log.catalog.texts)
+    cold_users = [u for u in split.evaluated if split.target(u, "test") in cold]
+    groups = {"cold": cold_users, "warm": [u for u in split.evaluated if u not in set(cold_users)]}
+    tokenizer = load_tokenizer(model_args)
+    ensure_pad_token(tokenizer)
+    # Embeddings are read in full precision: quantisation would only add noise to a similarity.
+    full = replace(model_args, quantization="none")
+    systems = {"popularity": Popularity.fit(split, items), "BPR-MF": BPR.fit(split, items, epochs=bpr_epochs, seed=seed),
+               "LM item embeddings (base)": ContentScorer(
+                   ContentRetriever.build(load_base_model(full), tokenizer, log.catalog), split)}
+    if adapter:
+        tuned = load_adapter(adapter, model_args=full)
+        systems["LM item embeddings (tuned)"] = ContentScorer(ContentRetriever.build(tuned, tokenizer, log.catalog), split)
+    return {"cold_items": len(cold), "groups": {
+        group: {"users": len(users), "systems": {name: ranking_metrics(full_ranking_ranks(system, split, users=users),
+                                                                        k_values) for name, system in systems.items()}}
+        for group, users in groups.items()}}

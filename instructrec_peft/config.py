@@ -140,6 +140,8 @@ class DataArguments:
     category_field: str | None = field(default="class", metadata={"help": "item categories (intentions, P2)"})
     category_sep: str | None = field(default=None, metadata={"help": "category separator; default whitespace"})
     min_interactions: int = field(default=3, metadata={"help": "users with fewer are train-only"})
+    item_categories: list[str] | None = field(default=None, metadata={
+        "help": "a catalogue domain: keep only items whose categories are all listed (domains.py)"})
     # --- instructions
     vocabulary: str = field(default="movie", metadata={"help": "movie, product, course, article, book, song, game"})
     task_mix: str = field(default="matching=1", metadata={"help": "task-form weights, e.g. 'matching=2,reranking=1'"})
@@ -178,6 +180,8 @@ class DataArguments:
             _fail(name, "max_train_examples", f"must be >= 1, got {self.max_train_examples}")
         if not self.item_text_fields:
             _fail(name, "item_text_fields", "empty; name at least the item-name column")
+        if self.item_categories is not None and not self.item_categories:
+            _fail(name, "item_categories", "empty; name the domain's categories, or leave it unset for every item")
         from . import templates as registry  # light import; registry validates names
 
         for key, names in (("templates", self.templates or ()), ("eval_template", [self.eval_template])):

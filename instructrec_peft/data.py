@@ -21,7 +21,17 @@ __all__ = ["PreparedData", "load_log", "example_config", "eval_rows", "train_row
 
 
 def load_log(args: DataArguments) -> InteractionLog:
-    """The interaction log named by ``args.dataset`` ("ml-100k", a RecBole directory, or a file)."""
+    """The interaction log named by ``args.dataset`` ("ml-100k", a RecBole directory, or a file),
+    restricted to the domain ``args.item_categories`` if set."""
+    log = _read_log(args)
+    if args.item_categories:
+        from .domains import restrict_to_categories
+
+        log = restrict_to_categories(log, args.item_categories)
+    return log
+
+
+def _read_log(args: DataArguments) -> InteractionLog:
     if args.dataset == "ml-100k":
         from .assets import fetch_data
 

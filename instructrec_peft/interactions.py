@@ -131,6 +131,7 @@ class CleaningReport:
     missing_timestamps: int = 0
     duplicates: int = 0
     unknown_items: int = 0
+    outside_domain: int = 0  # rows of items outside DataArguments.item_categories (domains.py)
     rows_out: int = 0
     users: int = 0
     items: int = 0
@@ -141,7 +142,8 @@ class CleaningReport:
         if dropped:
             parts.append(f"dropped {dropped}: {self.missing_ids} with a missing user or item id, "
                          f"{self.missing_timestamps} with a missing timestamp, {self.duplicates} exact duplicates, "
-                         f"{self.unknown_items} of items absent from the catalogue")
+                         f"{self.unknown_items} of items absent from the catalogue"
+                         + (f", {self.outside_domain} of items outside the domain" if self.outside_domain else ""))
         return "; ".join(parts)
 
 

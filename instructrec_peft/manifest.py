@@ -12,12 +12,12 @@ True
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from . import __version__
 from .errors import TemplateError
+from .files import write_text_atomic
 from .templates import BUILTIN_VERSION, TEMPLATES, Template, get_template, register_template
 
 __all__ = ["MANIFEST_NAME", "Manifest"]
@@ -54,11 +54,8 @@ class Manifest:
         return cls(**data)
 
     def save(self, directory: str | Path) -> Path:
-        path = Path(directory) / MANIFEST_NAME
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return write_text_atomic(Path(directory) / MANIFEST_NAME,
+                                 json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
     @classmethod
     def load(cls, directory: str | Path) -> "Manifest":

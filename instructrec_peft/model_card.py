@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .config import CONFIG_NAME
+from .files import write_text_atomic
 from .manifest import MANIFEST_NAME
 from .vocabulary import get_vocabulary
 
@@ -178,12 +179,8 @@ def save_comparison(output_dir: str | Path, rows: dict[str, dict[str, float]], a
     """Record a test-split table (this adapter, zero-shot, baselines) for the card: ``comparison.json``."""
     if adapter_row not in rows:
         raise ValueError(f"adapter_row {adapter_row!r} is not one of the rows {sorted(rows)}")
-    path = Path(output_dir) / COMPARISON_NAME
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"protocol": protocol, "split": split, "users": users, "rows": rows,
-                               "adapter_row": adapter_row}, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(Path(output_dir) / COMPARISON_NAME, json.dumps(
+        {"protocol": protocol, "split": split, "users": users, "rows": rows, "adapter_row": adapter_row}, indent=2) + "\n")
 
 
 def _comparison_table(comparison: dict | None) -> dict | None:
@@ -196,12 +193,7 @@ def _comparison_table(comparison: dict | None) -> dict | None:
 
 def write_card(output_dir: str | Path, **kwargs) -> Path:
     """Render the card of ``output_dir`` into its ``README.md`` (atomically)."""
-    card = build_card(output_dir, **kwargs)
-    path = Path(output_dir) / "README.md"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(str(card), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(Path(output_dir) / "README.md", str(build_card(output_dir, **kwargs)))
 
 
 def main(argv: list[str] | None = None) -> int:

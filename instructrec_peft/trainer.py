@@ -37,6 +37,7 @@ from transformers.trainer_utils import speed_metrics
 from .collator import CompletionOnlyCollator
 from .config import CONFIG_NAME, DataArguments, InstructRecConfig, ModelArguments
 from .evaluation import rank_rows
+from .files import write_text_atomic
 from .manifest import Manifest
 from .metrics.formulas import ranking_metrics, target_ranks
 from .modeling import load_base_model, load_tokenizer, wrap_model
@@ -211,9 +212,7 @@ class InstructRecTrainer(Trainer):
         payload = {"model": asdict(self.model_args) if self.model_args else None,
                    "data": _public(asdict(self.data_args)) if self.data_args else None,
                    "training": _public(self.args.to_dict())}
-        tmp = output_dir / (CONFIG_NAME + ".tmp")
-        tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-        os.replace(tmp, output_dir / CONFIG_NAME)
+        write_text_atomic(output_dir / CONFIG_NAME, json.dumps(payload, indent=2, default=str) + "\n")
 
 
 def completion_loss(outputs, labels, num_items_in_batch=None):

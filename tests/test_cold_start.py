@@ -76,3 +76,27 @@ def test_the_content_retriever_is_a_first_stage_for_lm_reranking(cold, tiny_asse
         assert not set(top) & set(split.history(row["user"], "test"))
         assert rank == (top.index(row["target"]) + 1 if row["target"] in top else np.inf)
     assert (np.isfinite(reranked) == np.isfinite(retrieved)).all()
+
+
+def test_compare_cold_start_scores_each_system_on_the_cold_and_warm_users(cold, tiny_assets):
+    from instructrec_peft.cold_start import compare_cold_start
+    from instructrec_peft.config import ModelArguments
+    from instructrec_peft.metrics.formulas import ranking_metrics
+    from instructrec_peft.modeling import load_base_model, load_tokenizer
+
+    log, split, cold_items = cold
+    model_args = ModelArguments(model_name_or_path=tiny_assets["gpt2"])
+    result = compare_cold_start(model_args, DataArguments(dataset=tiny_assets["data"]), share=0.3, seed=0,
+                                bpr_epochs=2)
+    cold_users = [u for u in split.evaluated if split.target(u, "test") in cold_items]
+    assert result["cold_items"] == len(cold_items)
+    assert [(g, r["users"]) for g, r in result["groups"].items()] == [
+        ("cold", len(cold_users)), ("warm", len(split.evaluated) - len(cold_users))]
+    cold_systems = result["groups"]["cold"]["systems"]
+    assert list(cold_systems) == ["popularity", "BPR-MF", "LM item embeddings (base)"]
+    items = list(log.catalog.texts)
+    popularity = full_ranking_ranks(Popularity.fit(split, items), split, users=cold_users)
+    assert cold_systems["popularity"] == ranking_metrics(popularity, (1, 5, 10, 20))
+    retriever = ContentRetriever.build(load_base_model(model_args), load_tokenizer(model_args), log.catalog)
+    content = full_ranking_ranks(ContentScorer(retriever, split), split, users=cold_users)
+    assert cold_systems["LM item embeddings (base)"] == ranking_metrics(content, (1, 5, 10, 20))
