@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow assets bench clean
+.PHONY: install demo test test-slow assets bench bench-throughput report clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) -m instructrec_peft.assets fetch
 	$(PY) recipes/benchmark.py
+
+# Training throughput against TRL's SFTTrainer, MFU, scale curves (reports/throughput.md); ~40 min on 2 CPU cores.
+bench-throughput: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) -m instructrec_peft.assets fetch
+	$(PY) recipes/bench_throughput.py
+
+# Per-template/aspect metrics, genre-domain transfer, cold start (reports/instructions.md); needs `make demo` first.
+report: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) recipes/instruction_report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

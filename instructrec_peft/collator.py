@@ -6,11 +6,13 @@ example (rounded up to ``pad_to_multiple_of``), with the pad id for inputs and `
 labels, and builds the attention mask from the lengths. Nothing is decided by token id, so a
 pad token equal to EOS (GPT-2) leaves every real EOS label in place.
 
-``padding_side="left"`` puts every completion at the end of its row, so the trainer can
-compute logits for the last few positions only (the vocabulary projection is a large share
-of a small model's compute, and most positions are prompt). Left padding then needs explicit
-``position_ids`` (counted over real tokens), which the collator adds, so each row sees the
-same positions as unpadded.
+With ``padding_free=True`` the batch becomes one row without any padding: the examples are
+concatenated, ``position_ids`` restart at 0 for each one (attention implementations that read
+them, sdpa, eager and flash attention in current transformers, keep the examples apart; the
+trainer checks this with :func:`packing.isolates_packed_sequences`), and the first label of
+each example is ``-100`` so no example learns to predict the next one's first token. Its
+``attention_mask`` is all ones and is only there to count tokens: the trainer drops it before
+the forward pass, since a mask would hide the packing from the model.
 
 >>> collate = CompletionOnlyCollator(pad_token_id=0, pad_to_multiple_of=4)
 >>> batch = collate([{"input_ids": [5, 6, 7, 2], "labels": [-100, -100, 7, 2]},
@@ -21,6 +23,12 @@ same positions as unpadded.
 [[-100, -100, 7, 2], [-100, 8, 2, -100]]
 >>> batch["attention_mask"].tolist()
 [[1, 1, 1, 1], [1, 1, 1, 0]]
+>>> packed = CompletionOnlyCollator(pad_token_id=0, padding_free=True)(
+...     [{"input_ids": [5, 6, 7, 2], "labels": [-100, -100, 7, 2]}, {"input_ids": [5, 8, 2], "labels": [-100, 8, 2]}])
+>>> packed["input_ids"].tolist(), packed["position_ids"].tolist()
+([[5, 6, 7, 2, 5, 8, 2]], [[0, 1, 2, 3, 0, 1, 2]])
+>>> packed["labels"].tolist()
+[[-100, -100, 7, 2, -100, 8, 2]]
 """
 
 from __future__ import annotations
@@ -38,13 +46,11 @@ class CompletionOnlyCollator:
     pad_token_id: int
     pad_to_multiple_of: int | None = 8  # tensor-core friendly shapes on GPU; costs little on CPU
     label_pad_id: int = -100
-    padding_side: str = "right"
+    padding_free: bool = False
 
     def __post_init__(self):
         if self.pad_token_id is None:
             raise ValueError("pad_token_id is None: call instructrec_peft.tokenization.ensure_pad_token(tokenizer)")
-        if self.padding_side not in ("right", "left"):
-            raise ValueError(f"padding_side must be 'right' or 'left', got {self.padding_side!r}")
         if self.pad_to_multiple_of is not None and self.pad_to_multiple_of < 1:
             raise ValueError(f"pad_to_multiple_of must be >= 1 or None, got {self.pad_to_multiple_of}")
 
@@ -59,6 +65,8 @@ class CompletionOnlyCollator:
         for index, feature in enumerate(features):
             if len(feature["labels"]) != lengths[index]:
                 raise ValueError(f"feature {index}: {len(feature['labels'])} labels for {lengths[index]} input ids")
+        if self.padding_free:
+            return self._pack(features, lengths)
         width = max(lengths)
         if self.pad_to_multiple_of:
             width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
@@ -66,11 +74,16 @@ class CompletionOnlyCollator:
         labels = torch.full((len(features), width), self.label_pad_id, dtype=torch.long)
         attention_mask = torch.zeros((len(features), width), dtype=torch.long)
         for row, (feature, length) in enumerate(zip(features, lengths)):
-            span = slice(0, length) if self.padding_side == "right" else slice(width - length, width)
-            input_ids[row, span] = torch.as_tensor(feature["input_ids"], dtype=torch.long)
-            labels[row, span] = torch.as_tensor(feature["labels"], dtype=torch.long)
-            attention_mask[row, span] = 1
-        batch = {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
-        if self.padding_side == "left":
-            batch["position_ids"] = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)  # (batch, width)
-        return batch
+            input_ids[row, :length] = torch.as_tensor(feature["input_ids"], dtype=torch.long)
+            labels[row, :length] = torch.as_tensor(feature["labels"], dtype=torch.long)
+            attention_mask[row, :length] = 1
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+
+    def _pack(self, features, lengths) -> dict[str, torch.Tensor]:
+        input_ids = torch.cat([torch.as_tensor(f["input_ids"], dtype=torch.long) for f in features])[None]  # (1, total)
+        labels = torch.cat([torch.as_tensor(f["labels"], dtype=torch.long) for f in features])[None]
+        starts = torch.tensor([0] + lengths[:-1]).cumsum(0)
+        labels[0, starts] = self.label_pad_id
+        position_ids = torch.cat([torch.arange(n) for n in lengths])[None]
+        return {"input_ids": input_ids, "labels": labels, "position_ids": position_ids,
+                "attention_mask": torch.ones_like(input_ids)}

@@ -220,6 +220,9 @@ class InstructRecConfig(TrainingArguments):
     pad_to_multiple_of: int | None = field(default=8, metadata={"help": "pad batches to a multiple of N tokens"})
     completion_only_logits: bool = field(default=True, metadata={
         "help": "compute logits only at completion positions (same loss, less compute; LoRA only)"})
+    padding_free: bool = field(default=False, metadata={
+        "help": "pack each batch into one row without padding (same loss); falls back to grouping by length "
+                "when the model's attention cannot keep packed examples apart"})
 
     def __post_init__(self):
         if self.scoring_method not in SCORING:

@@ -41,8 +41,10 @@ def metric_bars(results: Mapping[str, Mapping[str, float]], path, *, title: str,
 
 
 def curve_panels(panels: Mapping[str, Mapping[str, Mapping[int, float]]], path, *,
-                 xlabels: Mapping[str, str] | None = None) -> Path:
-    """One panel per entry of ``panels`` (title -> {series name -> {x: y}}), side by side."""
+                 xlabels: Mapping[str, str] | None = None, ylabels: Mapping[str, str] | None = None,
+                 loglog: Sequence[str] = ()) -> Path:
+    """One panel per entry of ``panels`` (title -> {series name -> {x: y}}), side by side;
+    the panels named in ``loglog`` have logarithmic axes (a straight line of slope 1 is linear growth)."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
     for axis, (title, series) in zip(axes[0], panels.items()):
@@ -52,6 +54,11 @@ def curve_panels(panels: Mapping[str, Mapping[str, Mapping[int, float]]], path, 
                 axis.plot([int(x) for x in xs], [curve[x] for x in xs], marker="o", markersize=3, label=name)
         axis.set_title(title)
         axis.set_xlabel((xlabels or {}).get(title, "step"))
+        if title in (ylabels or {}):
+            axis.set_ylabel(ylabels[title])
+        if title in loglog:
+            axis.set_xscale("log")
+            axis.set_yscale("log")
         if axis.lines:
             axis.legend(fontsize=7)
     return _save(fig, path)

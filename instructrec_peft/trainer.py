@@ -6,6 +6,9 @@ What it adds to ``Trainer``:
   prompt tuning) unless the model is already a ``PeftModel``;
 * it tokenises prompt/completion examples itself (inside ``main_process_first``, so one
   process does the work under DDP) and batches them with completion-only labels;
+* it projects to the vocabulary only where the next token is supervised
+  (``completion_only_logits``) and can train on padding-free packed rows (``padding_free``),
+  both with the plain path's loss;
 * ``evaluate()`` measures **ranking quality**: for validation users it scores each candidate's
   text by its likelihood after the prompt and reports HR@K, NDCG@K and MRR, so
   ``metric_for_best_model="ndcg@10"``, ``load_best_model_at_end`` and early stopping work;
@@ -41,6 +44,7 @@ from .files import write_text_atomic
 from .manifest import Manifest
 from .metrics.formulas import ranking_metrics, target_ranks
 from .modeling import load_base_model, load_tokenizer, wrap_model
+from .packing import isolates_packed_sequences
 from .scoring import is_prompt_learning
 from .tokenization import PromptEncoder, ensure_pad_token
 
@@ -100,22 +104,31 @@ class InstructRecTrainer(Trainer):
                 train_dataset = train_dataset.map(
                     lambda batch: self.encoder.encode_batch(batch["prompt"], batch["completion"]), batched=True,
                     remove_columns=train_dataset.column_names, desc="tokenising")
-        # Prompt tuning prepends virtual tokens and ignores position_ids, so it keeps the plain path.
+        # Prompt tuning prepends virtual tokens to every row (the kept positions and the packed
+        # positions would be off by them), so it keeps the plain path.
         self.completion_only_logits = args.completion_only_logits and not is_prompt_learning(model)
+        self.padding_free = args.padding_free and not is_prompt_learning(model)
+        if self.padding_free and not isolates_packed_sequences(model):
+            logger.warning("padding_free: this model's attention (%s) lets packed examples see each other; batching "
+                           "by length instead", getattr(model.config, "_attn_implementation", "?"))
+            self.padding_free = False
+            args.train_sampling_strategy = "group_by_length"
         kwargs.setdefault("data_collator", CompletionOnlyCollator.from_tokenizer(
-            processing_class, pad_to_multiple_of=args.pad_to_multiple_of,
-            padding_side="left" if self.completion_only_logits else "right"))
+            processing_class, pad_to_multiple_of=args.pad_to_multiple_of, padding_free=self.padding_free))
         if self.completion_only_logits:
             kwargs.setdefault("compute_loss_func", completion_loss)
         super().__init__(model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset,
                          processing_class=processing_class, **kwargs)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.padding_free:
+            # The all-ones mask was for Trainer's token count; with it, or with a cache, the model
+            # would not read the packing from position_ids.
+            inputs = {**{k: v for k, v in inputs.items() if k != "attention_mask"}, "use_cache": False}
         if self.completion_only_logits and "labels" in inputs:
-            # Left padding puts every completion at the row's end: keep the logits of the last
-            # (longest completion + 1) positions only. `completion_loss` reads them.
-            supervised = (inputs["labels"] != -100).sum(dim=1).max()
-            inputs = {**inputs, "logits_to_keep": int(supervised) + 1}
+            # Project to the vocabulary only the positions whose next token is a label;
+            # `completion_loss` pairs them with those labels.
+            inputs = {**inputs, "logits_to_keep": completion_positions(inputs["labels"])}
         return super().compute_loss(model, inputs, return_outputs=return_outputs,
                                     num_items_in_batch=num_items_in_batch)
 
@@ -215,21 +228,30 @@ class InstructRecTrainer(Trainer):
         write_text_atomic(output_dir / CONFIG_NAME, json.dumps(payload, indent=2, default=str) + "\n")
 
 
-def completion_loss(outputs, labels, num_items_in_batch=None):
-    """Next-token cross-entropy from logits of the last positions only (left-padded batch).
+def completion_positions(labels):
+    """``(batch, length)`` booleans: the positions whose next token is supervised (position ``t``
+    predicts token ``t + 1``), for ``logits_to_keep``."""
+    import torch
 
-    ``outputs.logits`` holds the last ``k`` positions; position ``t`` predicts token ``t + 1``,
-    so they score the last ``k - 1`` labels. Summed, then divided by ``num_items_in_batch`` (the
-    supervised tokens of the whole accumulated batch, as Trainer counts them) or, without it, by
-    this batch's count: the same value as the loss over full logits.
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:] != -100
+    return keep
+
+
+def completion_loss(outputs, labels, num_items_in_batch=None):
+    """Next-token cross-entropy from the logits of :func:`completion_positions` only.
+
+    ``outputs.logits`` is ``(kept, vocab)``, the kept positions in row-major order, which is the
+    order of the supervised labels shifted by one. Summed, then divided by ``num_items_in_batch``
+    (the supervised tokens of the whole accumulated batch, as Trainer counts them) or, without
+    it, by this batch's count: the same value as the loss over full logits.
     """
     import torch.nn.functional as F
 
-    logits = outputs.logits[:, :-1]  # (batch, k - 1, vocab)
-    targets = labels[:, labels.shape[1] - logits.shape[1]:]  # (batch, k - 1)
-    total = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1).to(logits.device),
-                            ignore_index=-100, reduction="sum")
-    count = num_items_in_batch if num_items_in_batch is not None else (targets != -100).sum()
+    shifted = labels[:, 1:]
+    targets = shifted[shifted != -100].to(outputs.logits.device)  # (kept,)
+    total = F.cross_entropy(outputs.logits.float(), targets, reduction="sum")
+    count = num_items_in_batch if num_items_in_batch is not None else targets.numel()
     return total / count
 
 

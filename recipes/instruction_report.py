@@ -1,8 +1,9 @@
 """Which instructions carry the signal, transfer across domains, cold start: reports/instructions.md.
 
-    python recipes/instruction_report.py                          # every section (~40 min on 2 cores)
+    python recipes/instruction_report.py                          # every section (~25 min on 2 cores)
     python recipes/instruction_report.py --sections transfer      # one section; the others are kept
     python recipes/instruction_report.py --smoke                  # tiny budgets, a few minutes
+    python recipes/instruction_report.py --sections               # only rebuild the Markdown from the JSON
 
 Sections (each one's results are kept in ``reports/instructions.json``; the Markdown is rebuilt
 from all of them, so a section can be rerun alone):
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from instructrec_peft.breakdown import evaluate_templates, group_results
@@ -52,14 +54,17 @@ COLD_COLUMNS = ("hr@1", "hr@5", "hr@10", "hr@20", "ndcg@10", "mrr")
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--sections", nargs="*", choices=SECTIONS, default=list(SECTIONS),
+                        help="sections to run; none (--sections) only rebuilds the Markdown from the JSON")
     parser.add_argument("--adapter", default=str(ROOT / "outputs" / "demo-cpu"),
                         help="the tuned adapter of the aspects and cold-start sections (make demo writes it)")
     parser.add_argument("--config", default=str(ROOT / "recipes" / "configs" / "demo-cpu.yaml"),
                         help="the tuning config of the transfer adapters")
-    parser.add_argument("--aspect-users", type=int, default=30)
-    parser.add_argument("--transfer-users", type=int, default=100)
-    parser.add_argument("--transfer-steps", type=int, default=50)
+    parser.add_argument("--aspect-users", type=int, default=20)
+    parser.add_argument("--aspect-quantization", choices=["none", "8bit", "4bit"], default="none",
+                        help="precision the aspects are scored in (4-bit matmuls are slow on CPU)")
+    parser.add_argument("--transfer-users", type=int, default=60)
+    parser.add_argument("--transfer-steps", type=int, default=30)
     parser.add_argument("--transfer-dir", default=str(ROOT / "outputs" / "transfer"))
     parser.add_argument("--retrain", action="store_true", help="tune the transfer adapters even if they exist")
     parser.add_argument("--seed", type=int, default=42)
@@ -80,6 +85,7 @@ def _adapter_configs(adapter: str) -> tuple[ModelArguments, DataArguments]:
 
 def run_aspects(args) -> dict:
     model_args, data_args = _adapter_configs(args.adapter)
+    model_args = replace(model_args, quantization=args.aspect_quantization)
     manifest = Manifest.load(args.adapter)
     encoder = PromptEncoder(load_tokenizer(model_args), chat_template=manifest.chat_template,
                             system_prompt=manifest.system_prompt)
@@ -95,6 +101,7 @@ def run_aspects(args) -> dict:
         scored[system] = {"metrics": group_results(evaluated, "template"),
                           "users": {n: r.users for n, r in evaluated.items()}}
     return {"adapter": Path(args.adapter).name, "trained_on": [t["name"] for t in manifest.templates],
+            "trained_quantization": _adapter_configs(args.adapter)[0].quantization,
             "quantization": model_args.quantization, "users": len(data.rows), "systems": scored}
 
 
@@ -115,8 +122,10 @@ def run_cold_start(args) -> dict:
 
 
 def aspects_markdown(section: dict) -> list[str]:
-    lines = [f"Adapter `{section['adapter']}` ({section['quantization']}; trained on "
-             f"{', '.join(section['trained_on'])}) against its base model zero-shot, on the same "
+    precision = {"none": "full precision", "8bit": "8-bit", "4bit": "4-bit"}
+    lines = [f"Adapter `{section['adapter']}` (trained on {', '.join(section['trained_on'])} with the base in "
+             f"{precision[section['trained_quantization']]}; scored here with the base in "
+             f"{precision[section['quantization']]}) against its base model zero-shot, on the same "
              f"{section['users']} test users and candidates; each template asks in its own task form. Ranking "
              "templates report NDCG@10 over the 10 candidates, pointwise ones the AUC of the Yes-minus-No score, "
              "pairwise ones the share of (target, negative) pairs ordered right. Users: those the template could "
@@ -146,10 +155,14 @@ def transfer_markdown(section: dict) -> list[str]:
              "items of the same domain they never touched (`loo-random-10`). The transfer rows are the adapters "
              "tuned on the other domain.", ""]
     for name, result in section["results"].items():
-        systems = result["systems"]
-        lines += [f"**test domain: {name}** ({result['items']} items, {result['interactions']} interactions)", "",
-                  format_table(systems, {k: result["users"] for k in systems}, columns=TRANSFER_COLUMNS), ""]
+        lines += _table(f"**test domain: {name}** ({result['items']} items, {result['interactions']} interactions)",
+                        result, TRANSFER_COLUMNS)
     return lines
+
+
+def _table(heading: str, result: dict, columns) -> list[str]:
+    systems = result["systems"]
+    return [heading, "", format_table(systems, {k: result["users"] for k in systems}, columns=columns), ""]
 
 
 def cold_start_markdown(section: dict) -> list[str]:
@@ -158,9 +171,7 @@ def cold_start_markdown(section: dict) -> list[str]:
              f"against the target. Tuned embeddings: adapter `{section['adapter']}`. An LM reranker of the "
              "retriever's top 20 is bounded by its HR@20.", ""]
     for group, result in section["groups"].items():
-        systems = result["systems"]
-        lines += [f"**{group} test items** ({result['users']} users)", "",
-                  format_table(systems, {k: result["users"] for k in systems}, columns=COLD_COLUMNS), ""]
+        lines += _table(f"**{group} test items** ({result['users']} users)", result, COLD_COLUMNS)
     return lines
 
 
@@ -203,6 +214,10 @@ def main(argv: list[str] | None = None) -> None:
         report.parent.mkdir(parents=True, exist_ok=True)
         # Each finished section is saved at once: a later failure keeps it.
         write_text_atomic(store, json.dumps(sections, indent=2) + "\n")
+        write_text_atomic(report, render(sections))
+    if not args.sections:
+        if not sections:
+            raise SystemExit(f"{store}: no results to render; run some sections first")
         write_text_atomic(report, render(sections))
     print(report.read_text())
 

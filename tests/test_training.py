@@ -157,34 +157,82 @@ def test_unknown_yaml_field_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("arch", ["gpt2", "llama"])
-def test_completion_only_logits_give_the_same_loss_and_gradients(tiny_assets, arch):
+@pytest.mark.parametrize("attn", ["sdpa", "eager"])
+@pytest.mark.parametrize("padding_free,completion_only", [(False, True), (True, False), (True, True)])
+def test_fast_paths_give_the_same_loss_and_gradients(tiny_assets, arch, attn, padding_free, completion_only):
+    """Completion-only logits and padding-free packing, alone and together, against padded full logits."""
     from transformers import AutoModelForCausalLM
 
     from instructrec_peft.collator import CompletionOnlyCollator
-    from instructrec_peft.trainer import completion_loss
+    from instructrec_peft.trainer import completion_loss, completion_positions
 
     tokenizer = load_tokenizer(tiny_configs(tiny_assets, "unused", arch=arch)[0])
     encoder = PromptEncoder(tokenizer)
     features = [encoder.encode("The user watched Film A0 (1980), Film B1 (1981). Which movie next?", "Film C2 (1982)"),
                 encoder.encode("Answer Yes or No.", "Yes"),
                 encoder.encode("Which movie will the user watch next? Film D3 (1983)", "Film E4 (1984)")]
-    model = AutoModelForCausalLM.from_pretrained(tiny_assets[arch]).eval()
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets[arch], attn_implementation=attn).eval()
     plain = CompletionOnlyCollator.from_tokenizer(tokenizer)(features)
     loss_plain = model(**plain).loss
     grads_plain = torch.autograd.grad(loss_plain, list(model.parameters()))
-    left = CompletionOnlyCollator.from_tokenizer(tokenizer, padding_side="left")(features)
-    labels = left.pop("labels")
-    keep = int((labels != -100).sum(dim=1).max()) + 1
-    outputs = model(**left, logits_to_keep=keep)
-    assert outputs.logits.shape[1] == keep < left["input_ids"].shape[1] // 2
-    loss_fast = completion_loss(outputs, labels)
+
+    batch = CompletionOnlyCollator.from_tokenizer(tokenizer, padding_free=padding_free)(features)
+    labels = batch.pop("labels")
+    if padding_free:
+        assert batch["input_ids"].shape == (1, sum(len(f["input_ids"]) for f in features))
+        del batch["attention_mask"]  # as the trainer does: the packing is read from position_ids
+        batch["use_cache"] = False
+    if completion_only:
+        keep = completion_positions(labels)
+        outputs = model(**batch, logits_to_keep=keep)
+        assert outputs.logits.shape[0] == int(keep.sum()) == sum(sum(x != -100 for x in f["labels"]) for f in features)
+        loss_fast = completion_loss(outputs, labels)
+    else:
+        loss_fast = model(**batch, labels=labels).loss
     grads_fast = torch.autograd.grad(loss_fast, list(model.parameters()))
     assert torch.allclose(loss_fast, loss_plain, atol=1e-5)
     for fast, slow in zip(grads_fast, grads_plain):
         assert torch.allclose(fast, slow, atol=1e-5)
-    # With an accumulation-wide token count, the sum is divided by that count instead.
-    assert torch.allclose(completion_loss(outputs, labels, num_items_in_batch=40), loss_plain * (labels != -100).sum() / 40,
-                          atol=1e-5)
+    if completion_only:
+        # With an accumulation-wide token count, the sum is divided by that count instead.
+        assert torch.allclose(completion_loss(outputs, labels, num_items_in_batch=40),
+                              loss_plain * (labels != -100).sum() / 40, atol=1e-5)
+
+
+def test_padding_free_training_counts_the_same_tokens_and_learns_the_same_adapter(tiny_assets, tmp_path):
+    from safetensors.torch import load_file
+
+    runs = {}
+    for padding_free in (False, True):
+        out = tmp_path / f"pf{padding_free}"
+        # The tiny Llama has no dropout (GPT-2's would draw different masks for different batch shapes).
+        result = run_tuning(*tiny_configs(tiny_assets, out, arch="llama", max_train_examples=12,
+                                          padding_free=padding_free))
+        assert result.trainer.padding_free is padding_free
+        runs[padding_free] = (result, load_file(out / "adapter_model.safetensors"))
+    (plain, plain_weights), (packed, packed_weights) = runs[False], runs[True]
+    assert packed.train_metrics["train_tokens"] == plain.train_metrics["train_tokens"] == sum(
+        len(ids) for ids in plain.trainer.train_dataset["input_ids"])
+    assert packed.train_metrics["train_loss"] == pytest.approx(plain.train_metrics["train_loss"], abs=1e-4)
+    for name, weight in plain_weights.items():
+        assert torch.allclose(packed_weights[name], weight, atol=1e-4), name
+
+
+def test_padding_free_falls_back_to_length_grouping_when_attention_mixes_packed_examples(tiny_assets, tmp_path,
+                                                                                         monkeypatch, caplog):
+    import instructrec_peft.trainer as trainer_module
+    from instructrec_peft.packing import isolates_packed_sequences
+
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"]).train()
+    assert isolates_packed_sequences(model) and model.training  # the check leaves the mode alone
+    monkeypatch.setattr(trainer_module, "isolates_packed_sequences", lambda model: False)
+    model_args, data_args, train_args = tiny_configs(tiny_assets, tmp_path / "out", padding_free=True)
+    trainer = InstructRecTrainer(model_args=model_args, data_args=data_args, args=train_args)
+    assert not trainer.padding_free and not trainer.data_collator.padding_free
+    assert trainer.args.train_sampling_strategy == "group_by_length"
+    assert "lets packed examples see each other" in caplog.text
 
 
 def test_package_exposes_the_training_api_lazily():
