@@ -40,7 +40,7 @@ bench: $(STAMP)
 	$(PY) -m instructrec_peft.assets fetch
 	$(PY) recipes/benchmark.py
 
-# Training throughput against TRL's SFTTrainer, MFU, scale curves (reports/throughput.md); ~40 min on 2 CPU cores.
+# Training throughput against TRL's SFTTrainer, MFU, scale curves (reports/throughput.md); ~35 min on 2 CPU cores.
 bench-throughput: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) -m instructrec_peft.assets fetch

@@ -45,8 +45,11 @@ SYSTEMS = {  # name -> (trainer, options)
     "ours + completion-only + padding-free": ("ours", dict(completion_only_logits=True, padding_free=True)),
     "TRL SFTTrainer": ("trl", dict(padding_free=False)),
     "TRL SFTTrainer padding_free": ("trl", dict(padding_free=True)),
+    # TRL turns gradient checkpointing on by default (less memory, a second forward pass in the
+    # backward); this row is TRL doing the same computation as ours.
+    "TRL SFTTrainer, no gradient checkpointing": ("trl", dict(padding_free=False, gradient_checkpointing=False)),
 }
-OURS_BEST = "ours + completion-only + padding-free"
+OURS_DEFAULT = "ours + completion-only logits"  # InstructRecConfig's defaults
 TRL_DEFAULT = "TRL SFTTrainer"
 
 
@@ -58,8 +61,11 @@ def make_parser():
     parser.add_argument("--eval-users", type=int, default=20)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--candidates", type=int, nargs="+", default=[10, 20, 100])
-    parser.add_argument("--sections", nargs="+", default=["training", "evaluation", "scale"],
-                        choices=["training", "evaluation", "scale"], help="the others keep their last results")
+    parser.add_argument("--sections", nargs="*", default=["training", "evaluation", "scale"],
+                        choices=["training", "evaluation", "scale"],
+                        help="the others keep their last results; none (--sections) only rebuilds the Markdown")
+    parser.add_argument("--systems", nargs="+", choices=list(SYSTEMS),
+                        help="train only these (the other runs are kept from the last report)")
     parser.add_argument("--report", default=str(ROOT / "reports" / "throughput.md"))
     parser.add_argument("--smoke", action="store_true", help="tiny budgets (checks the script, not the machine)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: one measured run in this process
@@ -158,7 +164,8 @@ def child_scale_eval(args) -> dict:
     encoder = PromptEncoder(tokenizer)
     # A 2-layer model: the curve is about how evaluation grows with the log, not about the LM.
     torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_positions=1024, n_embd=64, n_layer=2, n_head=2))
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_positions=1024, n_embd=64, n_layer=2, n_head=2,
+                                       bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id))
     log = synthetic_log(args.size)
     start = time.perf_counter()
     split = leave_one_out(log)
@@ -254,7 +261,8 @@ def measure_evaluation(args) -> dict:
     return {"users": len(valid), "candidates": data_args.num_candidates, "methods": seconds}
 
 
-def training_section(args, scratch: Path) -> dict:
+def training_section(args, scratch: Path, previous: dict | None = None) -> dict:
+    """Every system's run, or with ``--systems`` only those, merged into the ``previous`` runs."""
     from transformers import AutoConfig
 
     from instructrec_peft.modeling import model_path
@@ -265,16 +273,23 @@ def training_section(args, scratch: Path) -> dict:
     supervised = [sum(1 for x in labels if x != -100) for labels in data["labels"]]
     dtype = torch.bfloat16 if args.bf16 else torch.float32
     peak = matmul_flops(dtype=dtype, device=_device())
-    runs = {name: run_child("train", args, name=name, data=scratch / "train-tokens") for name in SYSTEMS}
     config = AutoConfig.from_pretrained(model_path(_configs()[0]))
     useful = sum(lengths)
-    for run in runs.values():
+    runs = {}
+    if args.systems and previous:
+        runs = {name: {"peak_flops": previous["peak_flops"], **run} for name, run in previous["runs"].items()}
+    for name in args.systems or SYSTEMS:
+        run = run_child("train", args, name=name, data=scratch / "train-tokens")
         flops = lora_train_flops(config, lengths, supervised, run["trainable_params"])
+        # Each run's MFU against the peak measured in its own session.
         run.update(tokens_per_second=useful / run["seconds"], step_seconds=run["seconds"] / run["steps"],
-                   mfu=flops / run["seconds"] / peak)
-    return {"examples": len(lengths), "useful_tokens": useful, "supervised_tokens": sum(supervised),
-            "padded_share_at_batch_8": _padding_share(lengths, args.batch_size), "peak_flops": peak,
-            "dtype": str(dtype).removeprefix("torch."), "runs": runs}
+                   mfu=flops / run["seconds"] / peak, peak_flops=peak)
+        runs[name] = run
+    return {"steps": args.steps, "batch_size": args.batch_size, "examples": len(lengths), "useful_tokens": useful,
+            "supervised_tokens": sum(supervised), "padded_share": _padding_share(lengths, args.batch_size),
+            "peak_flops": peak, "dtype": str(dtype).removeprefix("torch."),
+            "rerun": sorted(set(args.systems or []) | set((previous or {}).get("rerun", []) if args.systems else [])),
+            "runs": {name: runs[name] for name in SYSTEMS if name in runs}}
 
 
 def _padding_share(lengths, batch_size) -> float:
@@ -291,36 +306,45 @@ def scale_section(args) -> dict:
 
 
 def render(result: dict, args) -> str:
-    minutes = sum(result[k].get("minutes", 0) for k in ("training", "evaluation", "scale") if k in result)
     lines = ["# Training throughput and scale", "",
              f"Generated by `python recipes/bench_throughput.py{' --smoke' if args.smoke else ''}` on "
-             f"{result['machine']} ({minutes:.0f} min; one section alone: `--sections training|evaluation|scale`). "
-             f"torch {torch.__version__}.", ""]
+             f"{result['machine']}, torch {torch.__version__}; one section alone: `--sections training|evaluation|"
+             "scale`, one training row alone: `--systems NAME`. Each section says how long it took.", ""]
     training = result.get("training")
     if training:
         runs = training["runs"]
-        ours, trl = runs[OURS_BEST], runs[TRL_DEFAULT]
+        ours, trl = runs[OURS_DEFAULT], runs[TRL_DEFAULT]
         ratio = ours["tokens_per_second"] / trl["tokens_per_second"]
+        padded = training.get("padded_share", training.get("padded_share_at_batch_8"))
+        peaks = sorted({round(run.get("peak_flops", training["peak_flops"]) / 1e9) for run in runs.values()})
+        rerun = training.get("rerun") or []
+        fastest = max((n for n in runs if n.startswith("ours")), key=lambda n: runs[n]["tokens_per_second"])
         lines += [
             "## Training: ours against TRL SFTTrainer", "",
             f"SmolLM2-135M-Instruct ({training['dtype']}), the demo's LoRA (r 16 on every projection), batch "
-            f"{args.batch_size}, {training['examples']} tokenised demo examples = one epoch of {args.steps} steps, seed "
+            f"{training.get('batch_size', args.batch_size)}, {training['examples']} tokenised demo examples = one "
+            f"epoch of {training.get('steps', args.steps)} steps, seed "
             f"42, each run in its own process. {training['useful_tokens']} useful (non-padding) tokens of which "
-            f"{training['supervised_tokens']} supervised; padding would add {training['padded_share_at_batch_8']:.0%} "
+            f"{training['supervised_tokens']} supervised; padding would add {padded:.0%} "
             "at this batch size in random order. Machine limit: dense matmul "
-            f"{training['peak_flops'] / 1e9:.0f} GFLOP/s measured now; MFU = needed FLOPs "
+            f"{' / '.join(map(str, peaks))} GFLOP/s, measured in the same session as each run; MFU = needed FLOPs "
             "(`throughput.lora_train_flops`: frozen base, LoRA, causal attention, vocabulary projection at supervised "
-            "positions only) / time / that limit.", "",
-            f"**Ours (completion-only logits + padding-free) vs TRL SFTTrainer defaults: {ratio:.2f}x useful tokens/s.**",
-            "", "| system | useful tokens/s | step s | MFU | peak memory MB | loss | vs TRL |", "|---|---|---|---|---|---|---|"]
+            "positions only) / time / that limit. "
+            + (f"The last session ran only {', '.join(rerun)} (`--systems`), in " if rerun else "The section took ")
+            + f"{training.get('minutes', 0):.0f} min.", "",
+            f"**Ours with its defaults (completion-only logits, padded batches) vs TRL SFTTrainer with its defaults: "
+            f"{ratio:.2f}x useful tokens/s.** Fastest of ours here: {fastest}.", "",
+            "| system | useful tokens/s | step s | MFU | peak memory MB | loss | vs TRL |", "|---|---|---|---|---|---|---|"]
         for name, run in runs.items():
             memory = run["cuda_peak_mb"] if run["cuda_peak_mb"] is not None else run["peak_rss_mb"]
             lines.append(f"| {name} | {run['tokens_per_second']:.0f} | {run['step_seconds']:.2f} | {run['mfu']:.1%} | "
                          f"{memory:.0f} | {run['loss']:.4f} | {run['tokens_per_second'] / trl['tokens_per_second']:.2f}x |")
         lines += ["", "Memory: " + ("CUDA peak allocated." if trl["cuda_peak_mb"] is not None else
                                     "peak RSS of the run's process (model, data, optimizer, activations)."),
-                  "Loss: the epoch's mean training loss; the same examples, so equal losses mean the same work "
-                  "(dropout 0.05 draws differ between batch shapes).", ""]
+                  "Loss: the epoch's mean training loss over the same examples; equal losses mean the same work "
+                  "(grouping by length changes the order, so the learning rate meets the examples at other steps).",
+                  "TRL's defaults include gradient checkpointing (activations recomputed in the backward pass: less "
+                  "memory, more compute); the row without it is TRL doing the same computation as ours.", ""]
     evaluation = result.get("evaluation")
     if evaluation:
         methods = evaluation["methods"]
@@ -331,23 +355,25 @@ def render(result: dict, args) -> str:
         lines += [f"| {m} | {v['seconds']:.1f} | {v['ndcg@10']:.3f} |" for m, v in methods.items()]
         lines += ["", f"Shared-prefix: {methods['batched']['seconds'] / methods['shared_prefix']['seconds']:.1f}x faster "
                       "than batched (each candidate with its own copy of the prompt), "
-                      "the same ranking metric (exact scoring).", ""]
+                      f"the same ranking metric (exact scoring). {evaluation.get('minutes', 0):.0f} min.", ""]
     scale = result.get("scale")
     if scale:
         lines += ["## Scale", "", "![scale](throughput_scale.png)", "",
                   "Synthetic logs (`synthetic.synthetic_log`: 100 interactions per user). Example building: "
                   "leave-one-out split + 8 matching examples per user with prompts fitted to 384 tokens. "
                   "Evaluation: split + loo-random-10 rows of every user + scoring them (a 2-layer 64-wide model, so "
-                  "the LM's own cost does not hide the pipeline's). Peak memory: the process's, log included.", "",
+                  "the LM's own cost does not hide the pipeline's). Peak memory: the process's, log included. "
+                  f"{scale.get('minutes', 0):.0f} min, each point in its own process.", "",
                   "| interactions | users | build s | build peak MB | eval s | eval peak MB |", "|---|---|---|---|---|---|"]
-        for n in args.sizes:
-            b, e = scale["build"][str(n)], scale["evaluation"][str(n)]
+        for n in sorted(scale["build"], key=int):
+            b, e = scale["build"][n], scale["evaluation"][n]
+            n = int(n)
             lines.append(f"| {n:,} | {b['users']:,} | {b['seconds']:.1f} | {b['peak_rss_mb']:.0f} | {e['seconds']:.1f} | "
                          f"{e['peak_rss_mb']:.0f} |")
         lines += ["", "Candidates per user (demo model, shared-prefix scoring, 4 users):", "",
                   "| candidates | seconds per user | peak MB |", "|---|---|---|"]
-        for n in args.candidates:
-            c = scale["candidates"][str(n)]
+        for n in sorted(scale["candidates"], key=int):
+            c = scale["candidates"][n]
             lines.append(f"| {n} | {c['seconds'] / c['users']:.2f} | {c['peak_rss_mb']:.0f} |")
         lines.append("")
     return "\n".join(lines)
@@ -389,9 +415,11 @@ def main(argv=None):
     store = report.with_suffix(".json")
     # Sections not run this time keep their last results, so one can be rerun alone.
     result = json.loads(store.read_text()) if store.is_file() else {}
-    sections = {"training": lambda: training_section(args, Path(scratch)), "evaluation": lambda: measure_evaluation(args),
+    sections = {"training": lambda: training_section(args, Path(scratch), result.get("training")), "evaluation": lambda: measure_evaluation(args),
                 # JSON keys are strings; keep them so from the start.
                 "scale": lambda: {k: {str(n): v for n, v in part.items()} for k, part in scale_section(args).items()}}
+    if not args.sections and not result:
+        raise SystemExit(f"{store}: no results to render; run some sections first")
     with tempfile.TemporaryDirectory() as scratch:
         for key in args.sections:
             started = time.perf_counter()

@@ -63,6 +63,8 @@ def test_transfer_matrix_tunes_one_adapter_per_domain_and_ranks_every_domain_wit
     for name in domains:
         saved = json.loads((tmp_path / "transfer" / name / "instructrec_config.json").read_text())
         assert saved["data"]["item_categories"] == domains[name]
+        card = (tmp_path / "transfer" / name / "README.md").read_text()
+        assert f"whose categories are all among {', '.join(domains[name])}, shown to the model as" in card
     model_args, data_args, _ = tiny_configs(tiny_assets, tmp_path / "unused", item_categories=domains["dhr"])
     encoder = PromptEncoder(load_tokenizer(model_args))
     data = protocol_rows("loo-random-10", data_args, encoder, seed=3, users=5)
