@@ -153,14 +153,15 @@ def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model
              f"({training.get('lr_scheduler_type')})", f"seed {training.get('seed')}"]
     runtime = train.get("train_runtime")
     history = EXAMPLE_HISTORY.get(vocabulary.name, [f"{vocabulary.noun} {i}" for i in "ABCD"])
+    domain = f" whose categories are all among {', '.join(data['item_categories'])}" if data.get("item_categories") else ""
+    catalogue = (f"the {vocabulary.nouns} of {dataset_label}{domain}, shown to the model as "
+                 f"{' + '.join(data.get('item_text_fields') or ['title'])}")
     card = ModelCard.from_template(
         card_data, template_path=str(template_path or CARD_TEMPLATE),
         model_name=repo_id.split("/")[-1], repo_id=repo_id, method_title=title, adapter_summary=adapter_summary,
         base_model_label=base or "<base model: set base_model_id>",
         base_model_url=f"https://huggingface.co/{base}" if base else "#", vocabulary=vocabulary.name,
-        nouns=vocabulary.nouns, catalogue=f"the {vocabulary.nouns} of {dataset_label}"
-        + (f" whose categories are all among {', '.join(data['item_categories'])}" if data.get("item_categories") else "")
-        + f", shown to the model as {' + '.join(data.get('item_text_fields') or ['title'])}", quantization=model.get("quantization", "none"),
+        nouns=vocabulary.nouns, catalogue=catalogue, quantization=model.get("quantization", "none"),
         trust_remote_code=bool(model.get("trust_remote_code")), templates=templates,
         eval_template=manifest.get("eval_template"), system_prompt=manifest.get("system_prompt"),
         chat_template=manifest.get("chat_template"), task_mix=", ".join(f"{k} {v / total:.0%}" for k, v in mix.items()),

@@ -415,7 +415,8 @@ def main(argv=None):
     store = report.with_suffix(".json")
     # Sections not run this time keep their last results, so one can be rerun alone.
     result = json.loads(store.read_text()) if store.is_file() else {}
-    sections = {"training": lambda: training_section(args, Path(scratch), result.get("training")), "evaluation": lambda: measure_evaluation(args),
+    sections = {"training": lambda: training_section(args, Path(scratch), result.get("training")),
+                "evaluation": lambda: measure_evaluation(args),
                 # JSON keys are strings; keep them so from the start.
                 "scale": lambda: {k: {str(n): v for n, v in part.items()} for k, part in scale_section(args).items()}}
     if not args.sections and not result:
