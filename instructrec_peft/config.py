@@ -16,13 +16,15 @@ YAML file is refused with the nearest known name.
 from __future__ import annotations
 
 import difflib
+import json
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from transformers import HfArgumentParser, TrainingArguments
 
-__all__ = ["CONFIG_NAME", "ModelArguments", "DataArguments", "InstructRecConfig", "parse_config", "parse_task_mix"]
+__all__ = ["CONFIG_NAME", "ModelArguments", "DataArguments", "InstructRecConfig", "parse_config", "parse_task_mix",
+           "saved_configs"]
 
 CONFIG_NAME = "instructrec_config.json"  # the resolved configs, written beside each adapter
 QUANTIZATIONS = ("none", "8bit", "4bit")
@@ -284,3 +286,16 @@ def parse_config(argv: list[str] | None = None) -> tuple[ModelArguments, DataArg
         parser.set_defaults(**loaded)
     model_args, data_args, train_args = parser.parse_args_into_dataclasses(args=argv)
     return model_args, data_args, train_args
+
+
+def saved_configs(directory: str | Path, hint: str = "not a folder written by instructrec-peft tuning"
+                  ) -> tuple[ModelArguments, DataArguments | None]:
+    """The model and data arguments a tuning run saved beside its adapter (``CONFIG_NAME``)."""
+    path = Path(directory) / CONFIG_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing; {hint}")
+    saved = json.loads(path.read_text())
+    data = saved.get("data")
+    # task_mix_weights is derived from task_mix on construction, not a field.
+    return (ModelArguments(**saved["model"]),
+            DataArguments(**{k: v for k, v in data.items() if k != "task_mix_weights"}) if data else None)

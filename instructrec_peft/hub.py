@@ -87,11 +87,10 @@ def export_folder(output_dir: str | Path, destination: str | Path, *, repo_id: s
 def merge_into(output_dir: str | Path, destination: str | Path, *, adapter_repo: str | None = None,
                base_model: str | None = None) -> Path:
     """Save the adapter merged into a full-precision base (``save_pretrained``, safetensors), with a card."""
-    from .config import ModelArguments
+    from .config import saved_configs
     from .modeling import load_adapter, load_tokenizer
 
-    config = json.loads((Path(output_dir) / CONFIG_NAME).read_text())
-    args = replace(ModelArguments(**config["model"]), quantization="none")
+    args = replace(saved_configs(output_dir)[0], quantization="none")
     if args.peft_method != "lora":
         raise ValueError(f"only LoRA adapters merge into the base weights; this one is {args.peft_method}")
     model = load_adapter(str(output_dir), model_args=args).merge_and_unload()

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .config import CONFIG_NAME, ModelArguments
+from .config import ModelArguments, saved_configs
 
 __all__ = ["model_path", "load_tokenizer", "load_base_model", "quantization_config", "lora_targets", "peft_config", "wrap_model",
            "resolve_dtype"]
@@ -139,6 +139,13 @@ def _check_local_path(path: str) -> None:
                                 "machine; a Hub id looks like namespace/name)")
 
 
+def _require_safetensors(adapter_dir: Path, field: str = "") -> None:
+    # PEFT would fall back to adapter_model.bin, a pickle that can run code when loaded.
+    if not (adapter_dir / "adapter_model.safetensors").is_file():
+        raise FileNotFoundError(f"{field}{adapter_dir}: no adapter_model.safetensors; adapters are loaded from "
+                                "safetensors only")
+
+
 def _is_conv1d(module: nn.Module) -> bool:
     return type(module).__name__ == "Conv1D"
 
@@ -203,9 +210,7 @@ def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: b
         model.enable_input_require_grads()
     if args.init_adapter:
         # The adapter's own PEFT config (rank, targets) applies; the lora_* fields are not used.
-        if not (Path(args.init_adapter) / "adapter_model.safetensors").is_file():
-            raise FileNotFoundError(f"ModelArguments.init_adapter: {args.init_adapter} holds no "
-                                    "adapter_model.safetensors")
+        _require_safetensors(Path(args.init_adapter), "ModelArguments.init_adapter: ")
         peft_model = PeftModel.from_pretrained(model, args.init_adapter, is_trainable=True)
     else:
         peft_model = get_peft_model(model, peft_config(args, model, getattr(model, "name_or_path", None)))
@@ -226,14 +231,9 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
     from peft import PeftModel
 
     adapter_dir = Path(adapter_dir)
-    if not (adapter_dir / "adapter_model.safetensors").is_file():
-        # PEFT would fall back to adapter_model.bin, a pickle that can run code when loaded.
-        raise FileNotFoundError(f"{adapter_dir}: no adapter_model.safetensors; adapters are loaded from safetensors only")
+    _require_safetensors(adapter_dir)
     if model_args is None:
-        config_path = adapter_dir / CONFIG_NAME
-        if not config_path.is_file():
-            raise FileNotFoundError(f"{config_path}: missing; pass model_args for adapters not written by us")
-        model_args = ModelArguments(**json.loads(config_path.read_text())["model"])
+        model_args = saved_configs(adapter_dir, hint="pass model_args for adapters not written by us")[0]
     base = base if base is not None else load_base_model(model_args)
     try:
         return PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)

@@ -51,12 +51,13 @@ def transfer_matrix(argv: Sequence[str], domains: Mapping[str, Sequence[str]], o
                 for name, categories in domains.items()}
     model_args, data_args, _ = parse_config(list(argv))
     encoder = PromptEncoder(load_tokenizer(model_args), system_prompt=data_args.system_prompt)
+    base = load_base_model(model_args)
     results = {}
     for name, categories in domains.items():
         data = protocol_rows("loo-random-10", replace(data_args, item_categories=list(categories)), encoder,
                              seed=seed, users=users)
         row = {"popularity": run_popularity(data),
-               "zero-shot": run_lm(load_base_model(model_args), encoder, data, progress=progress).metrics}
+               "zero-shot": run_lm(base, encoder, data, progress=progress).metrics}
         for source, adapter in adapters.items():
             # A fresh base per adapter: PeftModel wraps the base it is given in place.
             model = load_adapter(str(adapter), model_args=model_args)

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
@@ -82,6 +83,24 @@ def _configs():
     return parse_config([str(DEMO), "--quantization", "none"])
 
 
+def _demo(with_log: bool = True) -> SimpleNamespace:
+    """The demo's configs, tokenizer and prompt encoder, and (``with_log``) its log and split."""
+    from instructrec_peft.data import load_log
+    from instructrec_peft.modeling import load_tokenizer
+    from instructrec_peft.split import leave_one_out
+    from instructrec_peft.tokenization import PromptEncoder, ensure_pad_token
+
+    model_args, data_args, train_args = _configs()
+    tokenizer = load_tokenizer(model_args)
+    ensure_pad_token(tokenizer)
+    demo = SimpleNamespace(model_args=model_args, data_args=data_args, train_args=train_args, tokenizer=tokenizer,
+                           encoder=PromptEncoder(tokenizer, system_prompt=data_args.system_prompt))
+    if with_log:
+        demo.log = load_log(data_args)
+        demo.split = leave_one_out(demo.log, min_interactions=data_args.min_interactions)
+    return demo
+
+
 def _device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -91,13 +110,11 @@ def _device() -> str:
 def child_train(args) -> dict:
     import datasets
 
-    from instructrec_peft.modeling import load_base_model, load_tokenizer, peft_config
-    from instructrec_peft.tokenization import ensure_pad_token
+    from instructrec_peft.modeling import load_base_model, peft_config
 
     kind, options = SYSTEMS[args.name]
-    model_args, data_args, _ = _configs()
-    tokenizer = load_tokenizer(model_args)
-    ensure_pad_token(tokenizer)
+    demo = _demo(with_log=False)
+    model_args, data_args, tokenizer = demo.model_args, demo.data_args, demo.tokenizer
     data = datasets.load_from_disk(args.data)
     common = dict(output_dir=tempfile.mkdtemp(), num_train_epochs=1, per_device_train_batch_size=args.batch_size,
                   learning_rate=5e-4, lr_scheduler_type="linear", warmup_steps=0, seed=42, save_strategy="no",
@@ -133,12 +150,11 @@ def child_train(args) -> dict:
 
 def child_scale_build(args) -> dict:
     from instructrec_peft.examples import ExampleConfig, build_examples
-    from instructrec_peft.modeling import load_tokenizer
     from instructrec_peft.split import leave_one_out
     from instructrec_peft.synthetic import synthetic_log
     from instructrec_peft.tokenization import PromptEncoder
 
-    encoder = PromptEncoder(load_tokenizer(_configs()[0]))
+    encoder = PromptEncoder(_demo(with_log=False).tokenizer)
     log = synthetic_log(args.size)
     start = time.perf_counter()
     split = leave_one_out(log)
@@ -153,14 +169,12 @@ def child_scale_eval(args) -> dict:
 
     from instructrec_peft.data import eval_rows
     from instructrec_peft.evaluation import rank_rows
-    from instructrec_peft.modeling import load_tokenizer
     from instructrec_peft.split import leave_one_out
     from instructrec_peft.synthetic import synthetic_log
-    from instructrec_peft.tokenization import PromptEncoder, ensure_pad_token
+    from instructrec_peft.tokenization import PromptEncoder
 
-    _, data_args, _ = _configs()
-    tokenizer = load_tokenizer(_configs()[0])
-    ensure_pad_token(tokenizer)
+    demo = _demo(with_log=False)
+    data_args, tokenizer = demo.data_args, demo.tokenizer
     encoder = PromptEncoder(tokenizer)
     # A 2-layer model: the curve is about how evaluation grows with the log, not about the LM.
     torch.manual_seed(0)
@@ -177,20 +191,16 @@ def child_scale_eval(args) -> dict:
 def child_candidates(args) -> dict:
     from dataclasses import replace
 
-    from instructrec_peft.data import eval_rows, load_log
+    from instructrec_peft.data import eval_rows
     from instructrec_peft.evaluation import rank_rows
-    from instructrec_peft.modeling import load_base_model, load_tokenizer
-    from instructrec_peft.split import leave_one_out
-    from instructrec_peft.tokenization import PromptEncoder
+    from instructrec_peft.modeling import load_base_model
 
-    model_args, data_args, _ = _configs()
-    encoder = PromptEncoder(load_tokenizer(model_args), system_prompt=data_args.system_prompt)
-    log = load_log(data_args)
-    split = leave_one_out(log, min_interactions=data_args.min_interactions)
-    rows = eval_rows(split, log, replace(data_args, num_candidates=args.size), encoder, seed=0, stage="test", users=4)
-    model = load_base_model(model_args)
+    demo = _demo()
+    rows = eval_rows(demo.split, demo.log, replace(demo.data_args, num_candidates=args.size), demo.encoder, seed=0,
+                     stage="test", users=4)
+    model = load_base_model(demo.model_args)
     start = time.perf_counter()
-    rank_rows(model, encoder, rows, log.catalog, method="shared_prefix", progress=False)
+    rank_rows(model, demo.encoder, rows, demo.log.catalog, method="shared_prefix", progress=False)
     return {"seconds": time.perf_counter() - start, "users": len(rows)}
 
 
@@ -217,19 +227,12 @@ def run_child(kind: str, args, **extra) -> dict:
 
 def training_data(args, path: Path):
     """The first steps x batch-size shuffled demo train examples, tokenised once for every run."""
-    from instructrec_peft.data import load_log, train_rows
-    from instructrec_peft.modeling import load_tokenizer
-    from instructrec_peft.split import leave_one_out
-    from instructrec_peft.tokenization import PromptEncoder, ensure_pad_token
+    from instructrec_peft.data import train_rows
 
-    model_args, data_args, train_args = _configs()
-    tokenizer = load_tokenizer(model_args)
-    ensure_pad_token(tokenizer)
-    encoder = PromptEncoder(tokenizer, system_prompt=data_args.system_prompt)
-    log = load_log(data_args)
-    split = leave_one_out(log, min_interactions=data_args.min_interactions)
-    rows = train_rows(split, log, data_args, encoder, train_args.seed).select(range(args.steps * args.batch_size))
-    tokens = rows.map(lambda b: encoder.encode_batch(b["prompt"], b["completion"]), batched=True,
+    demo = _demo()
+    rows = train_rows(demo.split, demo.log, demo.data_args, demo.encoder, demo.train_args.seed).select(
+        range(args.steps * args.batch_size))
+    tokens = rows.map(lambda b: demo.encoder.encode_batch(b["prompt"], b["completion"]), batched=True,
                       remove_columns=rows.column_names)
     tokens.save_to_disk(str(path))
     return tokens
@@ -237,28 +240,22 @@ def training_data(args, path: Path):
 
 def measure_evaluation(args) -> dict:
     from instructrec_peft.config import InstructRecConfig
-    from instructrec_peft.data import eval_rows, load_log
-    from instructrec_peft.modeling import load_tokenizer
-    from instructrec_peft.split import leave_one_out
-    from instructrec_peft.tokenization import PromptEncoder
+    from instructrec_peft.data import eval_rows
     from instructrec_peft.trainer import InstructRecTrainer
 
-    model_args, data_args, _ = _configs()
-    tokenizer = load_tokenizer(model_args)
-    encoder = PromptEncoder(tokenizer, system_prompt=data_args.system_prompt)
-    log = load_log(data_args)
-    split = leave_one_out(log, min_interactions=data_args.min_interactions)
-    valid = eval_rows(split, log, data_args, encoder, 42, "valid", args.eval_users)
+    demo = _demo()
+    valid = eval_rows(demo.split, demo.log, demo.data_args, demo.encoder, 42, "valid", args.eval_users)
     seconds = {}
     for method in ("batched", "shared_prefix"):
-        config = InstructRecConfig(output_dir=tempfile.mkdtemp(), report_to="none", disable_tqdm=True,
-                                   scoring_method=method)
-        trainer = InstructRecTrainer(model_args=model_args, data_args=data_args, args=config, eval_dataset=valid,
-                                     processing_class=tokenizer, catalog=log.catalog, encoder=encoder)
-        start = time.perf_counter()
-        metrics = trainer.evaluate()
+        with tempfile.TemporaryDirectory() as scratch:
+            config = InstructRecConfig(output_dir=scratch, report_to="none", disable_tqdm=True, scoring_method=method)
+            trainer = InstructRecTrainer(model_args=demo.model_args, data_args=demo.data_args, args=config,
+                                         eval_dataset=valid, processing_class=demo.tokenizer, catalog=demo.log.catalog,
+                                         encoder=demo.encoder)
+            start = time.perf_counter()
+            metrics = trainer.evaluate()
         seconds[method] = {"seconds": time.perf_counter() - start, "ndcg@10": metrics["eval_ndcg@10"]}
-    return {"users": len(valid), "candidates": data_args.num_candidates, "methods": seconds}
+    return {"users": len(valid), "candidates": demo.data_args.num_candidates, "methods": seconds}
 
 
 def training_section(args, scratch: Path, previous: dict | None = None) -> dict:

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from instructrec_peft.breakdown import GROUPS, evaluate_templates, group_results
-from instructrec_peft.config import CONFIG_NAME, DataArguments, ModelArguments, parse_config
+from instructrec_peft.config import DataArguments, ModelArguments, parse_config, saved_configs
 from instructrec_peft.evaluation import format_table
 from instructrec_peft.manifest import Manifest
 from instructrec_peft.modeling import load_adapter, load_base_model, load_tokenizer
@@ -53,9 +53,7 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     if args.adapter:
-        saved = json.loads((Path(args.adapter) / CONFIG_NAME).read_text())
-        model_args = ModelArguments(**saved["model"])
-        data_args = DataArguments(**{k: v for k, v in saved["data"].items() if k != "task_mix_weights"})
+        model_args, data_args = saved_configs(args.adapter)
     else:
         model_args = ModelArguments(model_name_or_path=args.model, quantization=args.quantization)
         data_args = DataArguments()

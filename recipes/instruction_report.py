@@ -28,7 +28,7 @@ from pathlib import Path
 
 from instructrec_peft.breakdown import evaluate_templates, group_results
 from instructrec_peft.cold_start import compare_cold_start
-from instructrec_peft.config import CONFIG_NAME, DataArguments, ModelArguments, parse_config
+from instructrec_peft.config import DataArguments, ModelArguments, parse_config, saved_configs
 from instructrec_peft.domains import ML100K_DOMAINS
 from instructrec_peft.evaluation import format_table
 from instructrec_peft.files import write_text_atomic
@@ -74,18 +74,15 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _adapter_configs(adapter: str) -> tuple[ModelArguments, DataArguments]:
-    path = Path(adapter) / CONFIG_NAME
-    if not path.is_file():
-        raise SystemExit(f"{adapter}: no tuned adapter there ({CONFIG_NAME} missing); run `make demo` first or pass "
-                         "--adapter")
-    saved = json.loads(path.read_text())
-    return (ModelArguments(**saved["model"]),
-            DataArguments(**{k: v for k, v in saved["data"].items() if k != "task_mix_weights"}))
+    try:
+        return saved_configs(adapter, hint="no tuned adapter there; run `make demo` first or pass --adapter")
+    except FileNotFoundError as err:
+        raise SystemExit(str(err)) from None
 
 
 def run_aspects(args) -> dict:
-    model_args, data_args = _adapter_configs(args.adapter)
-    model_args = replace(model_args, quantization=args.aspect_quantization)
+    trained_args, data_args = _adapter_configs(args.adapter)
+    model_args = replace(trained_args, quantization=args.aspect_quantization)
     manifest = Manifest.load(args.adapter)
     encoder = PromptEncoder(load_tokenizer(model_args), chat_template=manifest.chat_template,
                             system_prompt=manifest.system_prompt)
@@ -101,7 +98,7 @@ def run_aspects(args) -> dict:
         scored[system] = {"metrics": group_results(evaluated, "template"),
                           "users": {n: r.users for n, r in evaluated.items()}}
     return {"adapter": Path(args.adapter).name, "trained_on": [t["name"] for t in manifest.templates],
-            "trained_quantization": _adapter_configs(args.adapter)[0].quantization,
+            "trained_quantization": trained_args.quantization,
             "quantization": model_args.quantization, "users": len(data.rows), "systems": scored}
 
 
