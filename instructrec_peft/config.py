@@ -32,6 +32,8 @@ PEFT_METHODS = ("lora", "prompt_tuning")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 SCORING = ("auto", "shared_prefix", "batched")
 TASK_FORMS = ("pointwise", "pairwise", "matching", "reranking")
+ITEM_TOKEN_INITS = ("text", "text+bpr", "text+sasrec")
+ITEM_TEXT_MODES = ("tokens", "token+title", "title")  # the same as item_tokens.ITEM_TEXT_MODES
 
 
 def _fail(cls: str, name: str, message: str):
@@ -150,6 +152,18 @@ class DataArguments:
     templates: list[str] | None = field(default=None, metadata={"help": "template names to train on (default: all)"})
     system_prompt: str | None = field(default=None, metadata={
         "help": "system message for chat-template models (default: the template's own)"})
+    chat_template: bool | None = field(default=None, metadata={
+        "help": "wrap prompts in the tokenizer's chat template (default: when it has one); false: plain text"})
+    # --- items as tokens
+    item_tokens: bool = field(default=False, metadata={
+        "help": "one new token per catalogue item: histories, answers and scores use it (item_tokens.py)"})
+    item_token_init: str = field(default="text+bpr", metadata={
+        "help": f"initial item-token embeddings: {', '.join(ITEM_TOKEN_INITS)} (text: mean of the title's token "
+                "embeddings; +bpr/+sasrec: plus a collaborative factor fitted on the train split)"})
+    item_text: str = field(default="tokens", metadata={
+        "help": f"how items appear in prompts with item_tokens: {', '.join(ITEM_TEXT_MODES[:2])}"})
+    all_positions: bool = field(default=True, metadata={
+        "help": "with item_tokens, P1 matching examples train every history position to predict the next item"})
     eval_template: str = field(default="p1-i0-matching-1", metadata={
         "help": "template of the ranking evaluation (a matching or reranking template)"})
     max_history_items: int = field(default=10, metadata={"help": "newest history items shown"})
@@ -182,6 +196,11 @@ class DataArguments:
             _fail(name, "max_train_examples", f"must be >= 1, got {self.max_train_examples}")
         if not self.item_text_fields:
             _fail(name, "item_text_fields", "empty; name at least the item-name column")
+        if self.item_token_init not in ITEM_TOKEN_INITS:
+            _fail(name, "item_token_init", f"{self.item_token_init!r} is not one of {ITEM_TOKEN_INITS}")
+        if self.item_text not in ITEM_TEXT_MODES[:2]:
+            _fail(name, "item_text", f"{self.item_text!r} is not one of {ITEM_TEXT_MODES[:2]} (without item tokens "
+                  "items are shown by title: set item_tokens: false)")
         if self.item_categories is not None and not self.item_categories:
             _fail(name, "item_categories", "empty; name the domain's categories, or leave it unset for every item")
         from . import templates as registry  # light import; registry validates names
@@ -196,6 +215,21 @@ class DataArguments:
         if evaluation.task not in ("matching", "reranking") or evaluation.response_field not in ("target", "label"):
             _fail(name, "eval_template", f"{self.eval_template!r} is a {evaluation.task} template; ranking evaluation "
                   "scores candidates as completions, so use a matching or reranking template")
+        if self.item_tokens and self.feedback_file:
+            _fail(name, "feedback_file", "feedback becomes Yes/No examples, which item-token runs do not train on; "
+                  "tune on feedback without item_tokens")
+        if self.item_tokens:
+            # An item-token answer is one token scored over the catalogue: the task forms that
+            # answer with an item. Yes/No and letter answers are not item tokens.
+            other = [t for t in self.task_mix_weights if t not in ("matching", "reranking")]
+            if other:
+                _fail(name, "task_mix", f"{other} answer with Yes/No or a choice, not an item; with item_tokens use "
+                      "matching and reranking")
+            for key, names in (("templates", self.templates or ()), ("eval_template", [self.eval_template])):
+                labels = [t for t in names if registry.get_template(t).response_field == "label"]
+                if labels:
+                    _fail(name, key, f"{labels} answer with a list label; with item_tokens the answer is the item's "
+                          "token, so use templates that answer with {target}")
 
 
 @dataclass
@@ -222,6 +256,9 @@ class InstructRecConfig(TrainingArguments):
     pad_to_multiple_of: int | None = field(default=8, metadata={"help": "pad batches to a multiple of N tokens"})
     completion_only_logits: bool = field(default=True, metadata={
         "help": "compute logits only at completion positions (same loss, less compute; LoRA only)"})
+    item_token_learning_rate: float | None = field(default=1e-3, metadata={
+        "help": "learning rate of the item-token embeddings (default 1e-3; None: learning_rate); new rows learn "
+                "from scratch, faster than LoRA's low-rank updates"})
     padding_free: bool = field(default=False, metadata={
         "help": "pack each batch into one row without padding (same loss); falls back to grouping by length "
                 "when the model's attention cannot keep packed examples apart"})
@@ -229,6 +266,8 @@ class InstructRecConfig(TrainingArguments):
     def __post_init__(self):
         if self.scoring_method not in SCORING:
             _fail("InstructRecConfig", "scoring_method", f"{self.scoring_method!r} is not one of {SCORING}")
+        if self.item_token_learning_rate is not None and self.item_token_learning_rate <= 0:
+            _fail("InstructRecConfig", "item_token_learning_rate", f"must be > 0, got {self.item_token_learning_rate}")
         if not self.ranking_k_values or min(self.ranking_k_values) < 1:
             _fail("InstructRecConfig", "ranking_k_values", f"need K >= 1, got {self.ranking_k_values}")
         metric = self.metric_for_best_model

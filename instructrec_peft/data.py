@@ -17,7 +17,7 @@ from .interactions import ColumnMap, InteractionLog, ItemCatalog
 from .split import LeaveOneOutSplit, leave_one_out
 from .templates import get_template
 
-__all__ = ["PreparedData", "load_log", "example_config", "eval_rows", "train_rows", "prepare_data"]
+__all__ = ["PreparedData", "load_log", "example_config", "shown_catalog", "eval_rows", "train_rows", "prepare_data"]
 
 
 def load_log(args: DataArguments) -> InteractionLog:
@@ -52,13 +52,33 @@ def _read_log(args: DataArguments) -> InteractionLog:
 
 
 def example_config(args: DataArguments, seed: int, eval_only: bool = False) -> ExampleConfig:
+    # Item tokens delimit themselves: a history of bare tokens is joined without quotes or commas.
+    style = "joined" if args.item_tokens and args.item_text == "tokens" else "quoted"
     if eval_only:
         return ExampleConfig(tasks={get_template(args.eval_template).task: 1.0}, templates=[args.eval_template],
                              vocabulary=args.vocabulary, num_candidates=args.num_candidates,
-                             max_history_items=args.max_history_items, seed=seed)
-    return ExampleConfig(tasks=args.task_mix_weights, templates=args.templates, vocabulary=args.vocabulary,
+                             max_history_items=args.max_history_items, history_style=style, seed=seed)
+    templates = args.templates
+    if args.item_tokens and templates is None:
+        # An item-token answer is the item's token: the templates that answer with the item.
+        from .templates import all as all_templates
+
+        templates = [t.name for t in all_templates() if t.task in args.task_mix_weights and t.response_field == "target"]
+    return ExampleConfig(tasks=args.task_mix_weights, templates=templates, vocabulary=args.vocabulary,
                          num_candidates=args.num_candidates, max_history_items=args.max_history_items,
-                         examples_per_user=args.examples_per_user or None, seed=seed)
+                         examples_per_user=args.examples_per_user or None, history_style=style,
+                         windows=args.item_tokens and args.all_positions, seed=seed)
+
+
+def shown_catalog(log: InteractionLog, args: DataArguments, item_tokens=None):
+    """The catalogue as prompts show it: item texts, or item tokens (``item_tokens.TokenCatalog``)."""
+    if not args.item_tokens:
+        return log.catalog
+    if item_tokens is None:
+        raise ValueError("DataArguments.item_tokens is on: pass the item-token map (item_tokens.add_item_tokens)")
+    from .item_tokens import TokenCatalog
+
+    return TokenCatalog(log.catalog, item_tokens, args.item_text)
 
 
 @dataclass
@@ -70,31 +90,33 @@ class PreparedData:
 
 
 def eval_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments, encoder, seed: int, stage: str,
-              users: int | Sequence[str] = 0):
+              users: int | Sequence[str] = 0, item_tokens=None):
     """Ranking rows of ``stage`` with the evaluation template, for the first ``users`` evaluated
     users (0: all) or for the users listed."""
     if isinstance(users, int):
         users = split.evaluated[:users] if users else split.evaluated
-    return build_examples(split, log.catalog, stage, example_config(args, seed, eval_only=True),
+    return build_examples(split, shown_catalog(log, args, item_tokens), stage, example_config(args, seed, eval_only=True),
                           count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=users)
 
 
 def train_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments, encoder, seed: int,
-               users: Sequence[str] | None = None):
+               users: Sequence[str] | None = None, item_tokens=None):
     """The shuffled training examples of the task mix (of ``users`` only, if given), capped at
     ``max_train_examples``."""
-    train = build_examples(split, log.catalog, "train", example_config(args, seed), count_tokens=encoder.count_tokens,
-                           max_prompt_tokens=args.max_prompt_tokens, users=users)
+    train = build_examples(split, shown_catalog(log, args, item_tokens), "train", example_config(args, seed),
+                           count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=users)
     train = train.shuffle(seed=seed)
     if args.max_train_examples:
         train = train.select(range(min(args.max_train_examples, len(train))))
     return train
 
 
-def prepare_data(args: DataArguments, encoder, seed: int) -> PreparedData:
-    log = load_log(args)
+def prepare_data(args: DataArguments, encoder, seed: int, log: InteractionLog | None = None,
+                 item_tokens=None) -> PreparedData:
+    """Train and validation rows; ``log`` if already loaded, ``item_tokens`` when ``args.item_tokens``."""
+    log = log if log is not None else load_log(args)
     split = leave_one_out(log, min_interactions=args.min_interactions)
-    train = train_rows(split, log, args, encoder, seed)
+    train = train_rows(split, log, args, encoder, seed, item_tokens=item_tokens)
     if args.feedback_file:
         # Feedback rows come after the cap: they are the point of a feedback round, never cut.
         import datasets
@@ -110,5 +132,5 @@ def prepare_data(args: DataArguments, encoder, seed: int) -> PreparedData:
                                   max_prompt_tokens=args.max_prompt_tokens, repeats=args.feedback_repeats)
         train = datasets.concatenate_datasets([train, datasets.Dataset.from_dict(extra, features=train.features)])
         train = train.shuffle(seed=seed)
-    valid = eval_rows(split, log, args, encoder, seed, "valid", args.eval_users)
+    valid = eval_rows(split, log, args, encoder, seed, "valid", args.eval_users, item_tokens=item_tokens)
     return PreparedData(log, split, train, valid)

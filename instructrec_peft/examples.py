@@ -70,6 +70,11 @@ class ExampleConfig:
     examples_per_user: int | None = 1  # train targets sampled per user; None: every train position
     liked_threshold: float = 4.0  # ratings >= this count as liked (P2 statements)
     disliked_threshold: float = 2.0  # ratings <= this count as disliked
+    history_style: str = "quoted"  # how history items are joined (templates.format_history)
+    # Train targets are the ends of consecutive windows of the train sequence (the last item
+    # first) instead of random positions: with all-position training one example covers its
+    # whole window, so windows that do not overlap cover the sequence once.
+    windows: bool = False
     seed: int = 42
 
     def __post_init__(self):
@@ -97,6 +102,9 @@ class ExampleConfig:
             raise ValueError(f"ExampleConfig.examples_per_user must be >= 1 or None, got {self.examples_per_user}")
         if self.disliked_threshold >= self.liked_threshold:
             raise ValueError("ExampleConfig: disliked_threshold must be below liked_threshold")
+        if self.history_style not in registry.HISTORY_STYLES:
+            raise ValueError(f"ExampleConfig.history_style: {self.history_style!r} is not one of "
+                             f"{registry.HISTORY_STYLES}")
 
     def pool(self) -> dict[str, list[Template]]:
         """Templates available per task form of the mix."""
@@ -227,7 +235,7 @@ def build_examples(
                 rendered = template.render(
                     vocabulary=vocabulary, history=history_texts, candidates=values.pop("candidates_texts", ()),
                     count_tokens=count_tokens, max_prompt_tokens=max_prompt_tokens,
-                    max_history_items=config.max_history_items, **values)
+                    max_history_items=config.max_history_items, history_style=config.history_style, **values)
             except TemplateError as err:
                 raise TemplateError(f"user {user!r}, target {target!r}: {err}") from None
             kept = history[len(history) - rendered.history_used:] if rendered.history_used else []
@@ -254,8 +262,13 @@ def _targets(split: LeaveOneOutSplit, user: str, stage: str, config: ExampleConf
         yield history, split.target(user, stage), (ratings[: len(history)] if ratings else None)
         return
     sequence = split.train_sequence(user)
-    positions = np.arange(1, len(sequence))  # a train target needs one earlier item as history
-    if config.examples_per_user is not None and len(positions) > config.examples_per_user:
+    if config.windows:
+        # Newest window first; each target has the max_history_items items before it as history.
+        positions = np.arange(len(sequence) - 1, 0, -config.max_history_items - 1)[:config.examples_per_user]
+        positions = np.sort(positions)
+    else:
+        positions = np.arange(1, len(sequence))  # a train target needs one earlier item as history
+    if not config.windows and config.examples_per_user is not None and len(positions) > config.examples_per_user:
         positions = np.sort(rng.choice(positions, size=config.examples_per_user, replace=False))
     for pos in positions:
         yield sequence[:pos], sequence[pos], (ratings[:pos] if ratings else None)

@@ -39,6 +39,11 @@ class Manifest:
     base_model: str | None = None
     # One rendered evaluation prompt and its answer, for the model card: {"prompt", "completion"}.
     example: dict | None = None
+    # Items as tokens (item_tokens.ItemTokens.to_dict: first token id, item ids, item texts), how
+    # items appear in prompts (item_tokens.ITEM_TEXT_MODES) and how a history is joined.
+    item_tokens: dict | None = None
+    item_text: str = "title"
+    history_style: str = "quoted"
     builtin_templates_version: str = BUILTIN_VERSION
     package_version: str = __version__
 

@@ -177,22 +177,39 @@ def lora_targets(model: nn.Module, requested: list[str] | None = None) -> tuple[
     return names, kinds == {True}
 
 
-def peft_config(args: ModelArguments, model: nn.Module, tokenizer_name_or_path: str | None = None):
-    """``LoraConfig`` or ``PromptTuningConfig`` for ``model``, built from ``args``."""
+def trainable_token_modules(model: nn.Module, token_ids: list[int]) -> dict[str, list[int]]:
+    """``trainable_token_indices`` for PEFT: the input embedding's rows ``token_ids``, and the
+    output head's too when it is not tied to the input embedding (tied, PEFT follows the rows)."""
+    names = {id(module): name.rsplit(".", 1)[-1] for name, module in model.named_modules()}
+    embedding, head = model.get_input_embeddings(), model.get_output_embeddings()
+    found = {names[id(embedding)]: list(token_ids)}
+    if head is not None and head.weight.data_ptr() != embedding.weight.data_ptr():
+        found[names[id(head)]] = list(token_ids)
+    return found
+
+
+def peft_config(args: ModelArguments, model: nn.Module, tokenizer_name_or_path: str | None = None,
+                trainable_tokens: list[int] | None = None):
+    """``LoraConfig`` or ``PromptTuningConfig`` for ``model``, built from ``args``; with
+    ``trainable_tokens`` (item tokens) those embedding rows train with LoRA and are saved in the adapter."""
     from peft import LoraConfig, PromptTuningConfig, PromptTuningInit, TaskType
 
+    if trainable_tokens and args.peft_method != "lora":
+        raise ValueError(f"ModelArguments.peft_method: item tokens train with LoRA, not {args.peft_method!r}")
     if args.peft_method == "prompt_tuning":
         init = dict(prompt_tuning_init=PromptTuningInit.TEXT, prompt_tuning_init_text=args.prompt_tuning_init_text,
                     tokenizer_name_or_path=tokenizer_name_or_path or args.model_name_or_path) \
             if args.prompt_tuning_init_text else dict(prompt_tuning_init=PromptTuningInit.RANDOM)
         return PromptTuningConfig(task_type=TaskType.CAUSAL_LM, num_virtual_tokens=args.num_virtual_tokens, **init)
     names, fan_in_fan_out = lora_targets(model, args.lora_target_modules)
+    extra = {"trainable_token_indices": trainable_token_modules(model, trainable_tokens)} if trainable_tokens else {}
     return LoraConfig(task_type=TaskType.CAUSAL_LM, r=args.lora_r, lora_alpha=args.lora_alpha,
-                      lora_dropout=args.lora_dropout, target_modules=names, fan_in_fan_out=fan_in_fan_out, bias="none")
+                      lora_dropout=args.lora_dropout, target_modules=names, fan_in_fan_out=fan_in_fan_out, bias="none",
+                      **extra)
 
 
 def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: bool = False,
-               gradient_checkpointing_kwargs: dict | None = None):
+               gradient_checkpointing_kwargs: dict | None = None, trainable_tokens: list[int] | None = None):
     """Prepare a (possibly quantised) base model and return it as a ``PeftModel``."""
     from peft import PeftModel, get_peft_model, prepare_model_for_kbit_training
 
@@ -213,7 +230,8 @@ def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: b
         _require_safetensors(Path(args.init_adapter), "ModelArguments.init_adapter: ")
         peft_model = PeftModel.from_pretrained(model, args.init_adapter, is_trainable=True)
     else:
-        peft_model = get_peft_model(model, peft_config(args, model, getattr(model, "name_or_path", None)))
+        peft_model = get_peft_model(model, peft_config(args, model, getattr(model, "name_or_path", None),
+                                                       trainable_tokens=trainable_tokens))
     trainable, total = peft_model.get_nb_trainable_parameters()
     logger.info("PEFT %s: %d trainable of %d parameters (%.3f%%)", args.peft_method, trainable, total,
                 100 * trainable / total)
@@ -224,7 +242,9 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
     """A tuned adapter on its base model, loaded as it was trained (same quantisation).
 
     ``model_args`` defaults to the model section of ``instructrec_config.json`` in the adapter
-    directory; ``base`` may be an already-loaded base model to reuse.
+    directory; ``base`` may be an already-loaded base model to reuse. An adapter with item tokens
+    (its manifest says so) gets the base's embeddings resized to hold them first, which is all
+    plain PEFT needs too: ``base.resize_token_embeddings(len(tokenizer))``.
     """
     import json
 
@@ -235,6 +255,11 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
     if model_args is None:
         model_args = saved_configs(adapter_dir, hint="pass model_args for adapters not written by us")[0]
     base = base if base is not None else load_base_model(model_args)
+    tokens = item_tokens_of(adapter_dir)
+    if tokens is not None:
+        from .item_tokens import resize_for_items
+
+        resize_for_items(base, tokens)
     try:
         return PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
     except (RuntimeError, ValueError, KeyError) as err:
@@ -242,3 +267,17 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
         given = getattr(base.config, "_name_or_path", None) or type(base).__name__
         raise ValueError(f"{adapter_dir}: the adapter does not fit this base model; it was trained on {trained_on!r}, "
                          f"the base given is {given!r} ({type(err).__name__}: {str(err).splitlines()[0][:300]})") from err
+
+
+def item_tokens_of(adapter_dir: str | Path):
+    """The adapter's item-token map (``ItemTokens``) from its manifest, or ``None`` without item tokens."""
+    from .manifest import MANIFEST_NAME, Manifest
+
+    if not (Path(adapter_dir) / MANIFEST_NAME).is_file():
+        return None
+    data = Manifest.load(adapter_dir).item_tokens
+    if not data:
+        return None
+    from .item_tokens import ItemTokens
+
+    return ItemTokens.from_dict(data)

@@ -10,6 +10,11 @@ Prompts are rendered from the template manifest saved with the adapter, so infer
 wording it was trained on. History and candidates are item texts, oldest history first.
 ``recommend`` generates under a prefix-trie constraint over the catalogue's tokenised texts, so it
 can only return real catalogue items, never one already in the history.
+
+An adapter tuned with item tokens (its manifest holds the item-token map) needs no catalogue:
+history and candidates may be item ids or item texts, a candidate's score is its token's logit,
+``recommend`` ranks every item in one forward pass, and ``add_items`` gives items that arrived
+after tuning a token initialised from their text.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import torch
 
 from .feedback import Feedback, FeedbackLog
 from .inference import eval_mode
+from .item_tokens import ItemTokens
 from .manifest import Manifest
 from .scoring import index_scores, score_candidates
 from .templates import Template, get_template, select
@@ -71,6 +77,11 @@ class Recommender:
                                      system_prompt=manifest.system_prompt)
         self.scoring = scoring
         self._catalog: _Texts | None = None
+        self.item_tokens: ItemTokens | None = None
+        if manifest.item_tokens:
+            self.item_tokens = ItemTokens.from_dict(manifest.item_tokens)
+            self.item_tokens.check(tokenizer, "the adapter's manifest")
+            self._by_text = {text: item for item, text in zip(self.item_tokens.items, self.item_tokens.texts)}
         if catalog is not None:
             self.set_catalog(catalog)
 
@@ -104,6 +115,11 @@ class Recommender:
 
     def set_catalog(self, catalog) -> None:
         """The items ``recommend`` may return: an ItemCatalog or a list of item texts."""
+        if self.item_tokens is not None:
+            # Item-token adapters know their items; a catalogue only adds text lookups.
+            self._by_text.update({text: item for item, text in getattr(catalog, "texts", {}).items()
+                                  if item in self.item_tokens})
+            return
         texts = list(dict.fromkeys(catalog.texts.values() if hasattr(catalog, "texts") else catalog))
         if not texts:
             raise ValueError("the catalogue is empty")
@@ -127,8 +143,24 @@ class Recommender:
                     return template
         raise ValueError(f"no {wanted_p}/{wanted_i}/{task} template answers with {{{response}}}")
 
+    def _item(self, item: str) -> str:
+        """An item id of the item-token map, given its id or its text."""
+        if item in self.item_tokens:
+            return item
+        if item in self._by_text:
+            return self._by_text[item]
+        raise ValueError(f"unknown item {item!r}: neither an item id nor an item text of the adapter's "
+                         f"{len(self.item_tokens)} items (add_items gives new items a token)")
+
+    def _shown(self, items: Sequence[str]) -> list[str]:
+        """Items as the prompts show them: texts, or (item-token adapters) tokens."""
+        if self.item_tokens is None:
+            return list(items)
+        return [self.item_tokens.show(self._item(i), self.manifest.item_text) for i in items]
+
     def _prompt(self, template: Template, history: Sequence[str], candidates: Sequence[str] = (),
                 intention: str | None = None, preference: str | None = None) -> str:
+        history, candidates = self._shown(history), self._shown(candidates)
         values = {"target": "", "label": "", "answer": "", "choice": ""}
         if intention:
             values["intention"] = intention
@@ -137,7 +169,8 @@ class Recommender:
         return template.render(vocabulary=self.manifest.vocabulary, history=list(history), candidates=candidates,
                                count_tokens=self.encoder.count_tokens,
                                max_prompt_tokens=self.manifest.max_prompt_tokens,
-                               max_history_items=self.manifest.max_history_items, **values).prompt
+                               max_history_items=self.manifest.max_history_items,
+                               history_style=self.manifest.history_style, **values).prompt
 
     # ---- ranking -------------------------------------------------------------------------------
 
@@ -149,6 +182,10 @@ class Recommender:
         if not history and not preference:
             raise ValueError("the history is empty: give at least one item or an explicit preference")
         template = self._template(intention, preference)
+        if self.item_tokens is not None:
+            ids = [self.item_tokens.position(self._item(c)) for c in candidates]
+            shown = candidates if template.task == "reranking" else ()
+            return self._item_scores(self._prompt(template, history, shown, intention, preference))[ids].tolist()
         if template.response_field == "label":
             prompt = self._prompt(template, history, candidates, intention, preference)
             return index_scores(self.model, self.encoder.prompt_ids([prompt])[0],
@@ -157,6 +194,12 @@ class Recommender:
         prompt = self._prompt(template, history, shown, intention, preference)
         return score_candidates(self.model, self.encoder.prompt_ids([prompt])[0],
                                 self.encoder.completion_ids(list(candidates)), method=self.scoring).tolist()
+
+    def _item_scores(self, prompt: str) -> torch.Tensor:
+        from .item_scoring import item_scores
+
+        return item_scores(self.model, self.encoder.prompt_ids([prompt]), self.item_tokens.id_range,
+                           pad_id=self.tokenizer.pad_token_id or 0)[0]
 
     def rank(self, history: Sequence[str], candidates: Sequence[str], intention: str | None = None,
              preference: str | None = None) -> list[tuple[str, float]]:
@@ -172,7 +215,12 @@ class Recommender:
 
     def recommend(self, history: Sequence[str], k: int = 10, intention: str | None = None,
                   preference: str | None = None) -> list[str]:
-        """``k`` catalogue items by constrained beam search, best first, none from the history."""
+        """``k`` catalogue items by constrained beam search, best first, none from the history.
+
+        Item-token adapters rank every item by its token's logit in one forward pass instead.
+        """
+        if self.item_tokens is not None:
+            return self._recommend_items(history, k, intention, preference)
         if self._catalog is None:
             raise ValueError("recommend needs a catalogue: pass catalog= or call set_catalog()")
         if k < 1:
@@ -209,6 +257,58 @@ class Recommender:
                 results.append(text)
         return results[:k]
 
+    def _recommend_items(self, history, k, intention, preference) -> list[str]:
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        if not history and not preference:
+            raise ValueError("the history is empty: give at least one item or an explicit preference")
+        template = self._template(intention, preference, task="matching")
+        scores = self._item_scores(self._prompt(template, history, (), intention, preference)).clone()
+        seen = [self.item_tokens.position(self._item(i)) for i in history]
+        scores[seen] = -torch.inf
+        if len(self.item_tokens) - len(set(seen)) < k:
+            raise ValueError(f"only {len(self.item_tokens) - len(set(seen))} items are not in the history; asked for {k}")
+        top = torch.topk(scores, k).indices.tolist()
+        return [self.item_tokens.texts[i] for i in top]
+
+    def add_items(self, items: Sequence[str], texts: Sequence[str]) -> None:
+        """Give items that arrived after tuning a token, initialised from their text (item-token adapters).
+
+        The new rows are the mean input embedding of each text's tokens, as at tuning time; they
+        are not trained, so these items are ranked by what their text says (cold start).
+        """
+        if self.item_tokens is None:
+            raise ValueError("add_items needs an adapter tuned with item_tokens: text-only adapters score any item "
+                             "text already")
+        items, texts = [str(i) for i in items], [str(t) for t in texts]
+        if len(items) != len(texts):
+            raise ValueError(f"{len(items)} items but {len(texts)} texts")
+        known = [i for i in items if i in self.item_tokens]
+        if known:
+            raise ValueError(f"item {known[0]!r} already has a token")
+        from tokenizers import AddedToken
+
+        from .item_init import embedding_weights, text_means
+
+        extended = self.item_tokens.extend(items, texts)
+        if len(self.tokenizer) != self.item_tokens.id_range.stop:
+            raise ValueError("the tokenizer has tokens after the item tokens; new item tokens would not be contiguous")
+        new = extended.strings[len(self.item_tokens):]
+        self.tokenizer.add_tokens([AddedToken(s, normalized=False, special=False) for s in new])
+        extended.check(self.tokenizer, "add_items")
+        rows = text_means(self.model, self.tokenizer, texts)
+        for weight in embedding_weights(self.model):
+            grow = extended.id_range.stop - weight.shape[0]
+            with torch.no_grad():
+                if grow > 0:
+                    # In place, so every module holding this parameter (a tied head, PEFT's
+                    # trainable-token wrappers) sees the grown matrix.
+                    weight.data = torch.cat([weight.data, weight.data.new_zeros(grow, weight.shape[1])])
+                weight.data[self.item_tokens.id_range.stop:extended.id_range.stop] = rows.to(weight.dtype)
+        self.item_tokens = extended
+        self.manifest.item_tokens = extended.to_dict()
+        self._by_text.update({text: item for item, text in zip(items, texts)})
+
     def recommend_many(self, histories: Sequence[Sequence[str]], k: int = 10,
                        intention: str | None = None) -> list[list[str]]:
         return [self.recommend(history, k, intention) for history in histories]
@@ -224,6 +324,10 @@ class Recommender:
         """A short natural-language reason, generated greedily by the model."""
         if not history:
             raise ValueError("the history is empty: nothing to explain from")
+        if self.item_tokens is not None:
+            # Explanations are text: the base model's words for titles, not the tuned item tokens.
+            history, item = [self.item_tokens.text(self._item(i)) for i in history], \
+                self.item_tokens.text(self._item(item))
         from .safe_format import render
         from .templates import format_history
         from .vocabulary import get_vocabulary

@@ -64,8 +64,17 @@ def candidate_labels(n: int) -> list[str]:
     return [str(i + 1) for i in range(n)]
 
 
-def format_history(texts: Sequence[str]) -> str:
-    # Quoted, because item names contain commas ("Usual Suspects, The (1995)").
+HISTORY_STYLES = ("quoted", "joined")
+
+
+def format_history(texts: Sequence[str], style: str = "quoted") -> str:
+    """``quoted``: ``"A", "B"`` (item names contain commas: "Usual Suspects, The (1995)").
+    ``joined``: ``AB``, for item tokens, which delimit themselves; each token is then directly
+    followed by the next, so every history position predicts the next item."""
+    if style == "joined":
+        return "".join(texts)
+    if style != "quoted":
+        raise ValueError(f"history style {style!r} is not one of {HISTORY_STYLES}")
     return ", ".join(f'"{text}"' for text in texts)
 
 
@@ -157,6 +166,7 @@ class Template:
         count_tokens: Callable[[str], int] | None = None,
         max_prompt_tokens: int | None = None,
         max_history_items: int | None = None,
+        history_style: str = "quoted",
         **values: str,
     ) -> RenderedPrompt:
         """Fill the template; fit the history into the budget by dropping its oldest items.
@@ -166,6 +176,7 @@ class Template:
         ``count_tokens`` and ``max_prompt_tokens``, the newest items that fit are kept; the
         instruction, intention and candidates are never cut, and a P1 prompt keeps at least
         one history item, else :class:`TemplateError` says by how much the budget is short.
+        ``history_style``: how the history items are joined (:func:`format_history`).
         """
         filled = dict(get_vocabulary(vocabulary).as_values())
         filled.update(values)
@@ -193,7 +204,7 @@ class Template:
 
         def build(keep: int) -> str:
             kept = history[len(history) - keep:] if keep else []
-            return safe_format.render(self._prompt_parts, {**filled, "history": format_history(kept)})
+            return safe_format.render(self._prompt_parts, {**filled, "history": format_history(kept, history_style)})
 
         keep = len(history)
         if count_tokens and max_prompt_tokens and count_tokens(build(keep)) > max_prompt_tokens:

@@ -25,6 +25,7 @@ What it adds to ``Trainer``:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -41,6 +42,9 @@ from .collator import CompletionOnlyCollator
 from .config import CONFIG_NAME, DataArguments, InstructRecConfig, ModelArguments
 from .evaluation import rank_rows
 from .files import write_text_atomic
+from .item_scoring import rank_item_rows
+from .item_tokens import ItemTokens
+from .item_training import ItemLogits, encode_item_rows, item_token_loss
 from .manifest import Manifest
 from .metrics.formulas import ranking_metrics, target_ranks
 from .modeling import load_base_model, load_tokenizer, wrap_model
@@ -67,6 +71,7 @@ class InstructRecTrainer(Trainer):
         catalog=None,
         manifest: Manifest | None = None,
         encoder: PromptEncoder | None = None,
+        item_tokens: ItemTokens | None = None,
         **kwargs,
     ):
         args = args or InstructRecConfig()
@@ -92,21 +97,39 @@ class InstructRecTrainer(Trainer):
         ensure_pad_token(processing_class)
         if model_args is None:
             model_args = ModelArguments(model_name_or_path=getattr(model, "name_or_path", "") or "model")
-        model = wrap_model(model, model_args, args.gradient_checkpointing, args.gradient_checkpointing_kwargs)
-        self.encoder = encoder or PromptEncoder(processing_class,
+        self.item_tokens = item_tokens
+        if item_tokens is not None:
+            item_tokens.check(processing_class, "InstructRecTrainer(item_tokens=...)")
+            if model.get_input_embeddings().weight.shape[0] < item_tokens.id_range.stop:
+                raise ValueError("the model's embeddings do not hold the item tokens; call "
+                                 "item_tokens.resize_for_items(model, tokens) and initialise their rows first")
+        model = wrap_model(model, model_args, args.gradient_checkpointing, args.gradient_checkpointing_kwargs,
+                           trainable_tokens=list(item_tokens.id_range) if item_tokens is not None else None)
+        if item_tokens is not None:
+            # PEFT would save the whole resized embedding matrix (twice, input and tied head) on
+            # seeing a vocabulary larger than the base's; the trained rows are in the adapter already.
+            model.save_pretrained = functools.partial(type(model).save_pretrained, model, save_embedding_layers=False)
+        self.encoder = encoder or PromptEncoder(processing_class, chat_template=data_args.chat_template if data_args else None,
                                                 system_prompt=data_args.system_prompt if data_args else None)
         self.model_args, self.data_args = model_args, data_args
         self.catalog, self.manifest = catalog, manifest
         if eval_dataset is not None and catalog is None:
             raise ValueError("ranking evaluation needs catalog= (the ItemCatalog that maps candidates to text)")
         if train_dataset is not None and "input_ids" not in train_dataset.column_names:
+            if item_tokens is not None:
+                all_positions = data_args.all_positions if data_args else True
+                encode = lambda batch: encode_item_rows(self.encoder, item_tokens, batch, all_positions)  # noqa: E731
+            else:
+                encode = lambda batch: self.encoder.encode_batch(batch["prompt"], batch["completion"])  # noqa: E731
             with args.main_process_first(desc="tokenising train examples"):
-                train_dataset = train_dataset.map(
-                    lambda batch: self.encoder.encode_batch(batch["prompt"], batch["completion"]), batched=True,
-                    remove_columns=train_dataset.column_names, desc="tokenising")
+                train_dataset = train_dataset.map(encode, batched=True, remove_columns=train_dataset.column_names,
+                                                  desc="tokenising")
         # Prompt tuning prepends virtual tokens to every row (the kept positions and the packed
         # positions would be off by them), so it keeps the plain path.
         self.completion_only_logits = args.completion_only_logits and not is_prompt_learning(model)
+        if item_tokens is not None:
+            # The item loss reads the supervised positions' logits only; it needs this path.
+            self.completion_only_logits = True
         self.padding_free = args.padding_free and not is_prompt_learning(model)
         if self.padding_free and not isolates_packed_sequences(model):
             logger.warning("padding_free: this model's attention (%s) lets packed examples see each other; batching "
@@ -115,7 +138,9 @@ class InstructRecTrainer(Trainer):
             args.train_sampling_strategy = "group_by_length"
         kwargs.setdefault("data_collator", CompletionOnlyCollator.from_tokenizer(
             processing_class, pad_to_multiple_of=args.pad_to_multiple_of, padding_free=self.padding_free))
-        if self.completion_only_logits:
+        if item_tokens is not None:
+            kwargs.setdefault("compute_loss_func", item_token_loss(item_tokens.id_range))
+        elif self.completion_only_logits:
             kwargs.setdefault("compute_loss_func", completion_loss)
         super().__init__(model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset,
                          processing_class=processing_class, **kwargs)
@@ -129,6 +154,9 @@ class InstructRecTrainer(Trainer):
             # Project to the vocabulary only the positions whose next token is a label;
             # `completion_loss` pairs them with those labels.
             inputs = {**inputs, "logits_to_keep": completion_positions(inputs["labels"])}
+        if self.item_tokens is not None and "labels" in inputs:
+            # Trainer's loss bookkeeping stays; the "model" it calls returns item logits only.
+            model = ItemLogits(model, self.item_tokens.id_range)
         return super().compute_loss(model, inputs, return_outputs=return_outputs,
                                     num_items_in_batch=num_items_in_batch)
 
@@ -147,9 +175,13 @@ class InstructRecTrainer(Trainer):
         shard = rows.shard(num_shards=self.args.world_size, index=self.args.process_index, contiguous=True) \
             if self.args.world_size > 1 else rows
         model = self.accelerator.unwrap_model(self.model)
-        scores, targets = rank_rows(model, self.encoder, shard, self.catalog, method=method,
-                                    normalize=self.args.length_normalize,
-                                    progress=not self.args.disable_tqdm and self.is_local_process_zero())
+        progress = not self.args.disable_tqdm and self.is_local_process_zero()
+        if self.item_tokens is not None:
+            scores, targets = rank_item_rows(model, self.encoder, self.item_tokens, shard,
+                                             batch_size=self.args.per_device_eval_batch_size, progress=progress)
+        else:
+            scores, targets = rank_rows(model, self.encoder, shard, self.catalog, method=method,
+                                        normalize=self.args.length_normalize, progress=progress)
         ranks = target_ranks(scores, targets).tolist()
         if self.args.world_size > 1:
             from accelerate.utils import gather_object
@@ -162,6 +194,25 @@ class InstructRecTrainer(Trainer):
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         self._memory_tracker.stop_and_update_metrics(metrics)
         return metrics
+
+    def create_optimizer(self, model=None):
+        optimizer = super().create_optimizer(model)
+        rate = self.args.item_token_learning_rate
+        if self.item_tokens is None or rate is None or getattr(self, "_item_group_done", False):
+            return optimizer
+        # New rows start from an initialisation, not from pretraining, and move further than
+        # LoRA's low-rank updates: they get their own (higher) rate, without weight decay.
+        rows = {id(p) for n, p in (model or self.model).named_parameters()
+                if p.requires_grad and "trainable_tokens_delta" in n}
+        if rows:
+            moved = []
+            for group in optimizer.param_groups:
+                moved += [p for p in group["params"] if id(p) in rows]
+                group["params"] = [p for p in group["params"] if id(p) not in rows]
+            optimizer.param_groups[:] = [g for g in optimizer.param_groups if g["params"]]
+            optimizer.add_param_group({"params": moved, "lr": rate, "weight_decay": 0.0})
+        self._item_group_done = True
+        return optimizer
 
     # ---- saving and sharing ---------------------------------------------------------------------
 

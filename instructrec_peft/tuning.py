@@ -10,11 +10,12 @@ the tokenizer, ``instructrec_manifest.json`` (templates and prompt settings),
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import DataArguments, InstructRecConfig, ModelArguments
-from .data import prepare_data
+from .data import example_config, load_log, prepare_data
 from .manifest import Manifest
 from .modeling import load_tokenizer
 from .templates import get_template
@@ -22,6 +23,8 @@ from .tokenization import PromptEncoder
 from .trainer import InstructRecTrainer
 
 __all__ = ["TuneResult", "run_tuning", "complete_checkpoint", "latest_checkpoint"]
+
+logger = logging.getLogger(__name__)
 
 # Trainer writes a checkpoint's trainer_state.json after the weights, optimizer and RNG states:
 # a checkpoint folder without it was cut short by a crash.
@@ -37,9 +40,13 @@ class TuneResult:
 
 def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args: InstructRecConfig) -> TuneResult:
     tokenizer = load_tokenizer(model_args)
-    encoder = PromptEncoder(tokenizer, system_prompt=data_args.system_prompt)
+    encoder = PromptEncoder(tokenizer, chat_template=data_args.chat_template, system_prompt=data_args.system_prompt)
+    model, tokens = None, None
     with train_args.main_process_first(desc="building instruction examples"):
-        data = prepare_data(data_args, encoder, train_args.seed)
+        log = load_log(data_args)
+        if data_args.item_tokens:
+            model, tokens = _item_token_model(model_args, data_args, tokenizer, log, train_args.seed)
+        data = prepare_data(data_args, encoder, train_args.seed, log=log, item_tokens=tokens)
     names = sorted(set(data.train["template"]) | {data_args.eval_template})
     inherited = []
     if model_args.init_adapter:
@@ -51,11 +58,13 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
         system_prompt=encoder.system_prompt, max_history_items=data_args.max_history_items,
         max_prompt_tokens=data_args.max_prompt_tokens, num_candidates=data_args.num_candidates,
         base_model=model_args.hub_id,
-        example={"prompt": data.valid[0]["prompt"], "completion": data.valid[0]["completion"]} if len(data.valid) else None)
+        example={"prompt": data.valid[0]["prompt"], "completion": data.valid[0]["completion"]} if len(data.valid) else None,
+        item_tokens=tokens.to_dict() if tokens else None, item_text=data_args.item_text if tokens else "title",
+        history_style=example_config(data_args, train_args.seed).history_style)
     trainer = InstructRecTrainer(
-        model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
+        model, model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
         eval_dataset=data.valid, processing_class=tokenizer, catalog=data.log.catalog, manifest=manifest,
-        encoder=encoder)
+        encoder=encoder, item_tokens=tokens)
     resume = train_args.resume_from_checkpoint
     if resume is not None:
         resume = latest_checkpoint(train_args.output_dir) if str(resume).lower() in ("true", "latest") \
@@ -80,6 +89,32 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     if train_args.push_to_hub:
         trainer.push_to_hub(commit_message=f"Upload adapter tuned for {trainer.state.global_step} steps")
     return TuneResult(trainer, train_metrics, eval_metrics)
+
+
+def _item_token_model(model_args: ModelArguments, data_args: DataArguments, tokenizer, log, seed: int):
+    """The base model with one initialised token per catalogue item (tokens added to ``tokenizer``)."""
+    from .item_init import item_token_rows, set_item_rows
+    from .item_tokens import add_item_tokens, resize_for_items
+    from .modeling import load_base_model
+    from .split import leave_one_out
+
+    if model_args.init_adapter:
+        raise ValueError("ModelArguments.init_adapter: continuing an adapter is not supported with item_tokens yet; "
+                         "tune a fresh adapter")
+    if model_args.peft_method != "lora":
+        raise ValueError(f"ModelArguments.peft_method: item tokens train with LoRA, not {model_args.peft_method!r}")
+    items = list(log.catalog.texts)
+    tokens = add_item_tokens(tokenizer, items, [log.catalog.text(i) for i in items])
+    model = load_base_model(model_args)
+    # The collaborative part is fitted on the split the examples come from: train positions only.
+    split = leave_one_out(log, min_interactions=data_args.min_interactions) \
+        if data_args.item_token_init != "text" else None
+    rows = item_token_rows(model, tokenizer, tokens, data_args.item_token_init, split=split, seed=seed)
+    resize_for_items(model, tokens)
+    set_item_rows(model, tokens, rows)
+    logger.info("item tokens: %d items, ids %d..%d, initialised from %s", len(tokens), tokens.first_id,
+                tokens.id_range.stop - 1, data_args.item_token_init)
+    return model, tokens
 
 
 def _final_eval(trainer: InstructRecTrainer) -> dict:

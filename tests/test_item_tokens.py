@@ -1,0 +1,305 @@
+"""Items as tokens: the map, labels, training, saving, plain-PEFT loading, scoring, new items, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from instructrec_peft.errors import DataError
+from instructrec_peft.item_scoring import full_ranks, item_scores, rank_item_rows
+from instructrec_peft.item_tokens import ItemTokens, TokenCatalog, add_item_tokens
+from instructrec_peft.item_training import ItemLogits, encode_item_rows, item_labels
+from training_helpers import tiny_configs
+
+
+# ---- the map -------------------------------------------------------------------------------------
+
+def test_map_positions_ids_and_round_trip():
+    tokens = ItemTokens.create(["a", "b", "c"], ["A (1990)", "B (1991)", "C (1992)"], first_id=300)
+    assert tokens.strings == ["<|item_0|>", "<|item_1|>", "<|item_2|>"]
+    assert tokens.token_ids(["c", "a"]) == [302, 300]
+    assert tokens.id_range == range(300, 303)
+    assert tokens.show("b", "tokens") == "<|item_1|>"
+    assert tokens.show("b", "token+title") == "<|item_1|> B (1991)"
+    assert tokens.show("b", "title") == "B (1991)"
+    assert ItemTokens.from_dict(json.loads(json.dumps(tokens.to_dict()))) == tokens
+    assert tokens.extend(["d"], ["D"]).token_id("d") == 303
+
+
+@pytest.mark.parametrize("items", [[], ["only"]])
+def test_a_catalogue_of_zero_or_one_item_is_refused(items):
+    with pytest.raises(DataError, match=f"at least 2 items, got {len(items)}"):
+        ItemTokens.create(items, items, first_id=10)
+
+
+def test_an_item_missing_from_the_map_is_named():
+    tokens = ItemTokens.create(["a", "b"], ["A", "B"], first_id=10)
+    with pytest.raises(DataError, match="item 'zz' has no item token; the adapter's map holds 2 items"):
+        tokens.token_id("zz")
+
+
+def test_duplicate_items_are_refused():
+    with pytest.raises(DataError, match="item id 'a' appears more than once"):
+        ItemTokens.create(["a", "b", "a"], ["A", "B", "A"], first_id=10)
+
+
+def test_tokens_are_added_contiguously_and_tokenise_exactly(bpe_tokenizer):
+    from copy import deepcopy  # the fixture is shared by the session: add tokens to a copy
+
+    tok = deepcopy(bpe_tokenizer)
+    size = len(tok)
+    tokens = add_item_tokens(tok, ["7", "8", "9"], ["Film A", "Film B", "Film C"])
+    assert tokens.first_id == size and len(tok) == size + 3
+    ids = tok("seen: <|item_2|><|item_0|>.", add_special_tokens=False)["input_ids"]
+    assert ids[-3:-1] == [size + 2, size]
+    with pytest.raises(DataError, match="already has item tokens"):
+        add_item_tokens(tok, ["7", "8"], ["Film A", "Film B"])
+
+
+def test_a_tokenizer_that_does_not_match_the_map_is_refused(bpe_tokenizer):
+    from copy import deepcopy
+
+    tok = deepcopy(bpe_tokenizer)
+    tokens = add_item_tokens(tok, ["7", "8", "9"], ["Film A", "Film B", "Film C"])
+    shifted = ItemTokens.create(tokens.items, tokens.texts, tokens.first_id + 1)
+    with pytest.raises(DataError, match=r"does not match the tokenizer: <\|item_0\|> \(item '7'\) should be token"):
+        shifted.check(tok)
+    with pytest.raises(DataError, match="no such token"):
+        ItemTokens.create(tokens.items, tokens.texts, tokens.first_id).check(bpe_tokenizer)
+
+
+def test_token_catalog_shows_tokens_and_keeps_categories(toy_catalog):
+    items = list(toy_catalog.texts)
+    tokens = ItemTokens.create(items, [toy_catalog.text(i) for i in items], first_id=1000)
+    view = TokenCatalog(toy_catalog, tokens, "tokens")
+    assert view.text(items[1]) == "<|item_1|>"
+    assert view.categories(items[1]) == toy_catalog.categories(items[1])
+    with pytest.raises(DataError, match="have no item token"):
+        TokenCatalog(toy_catalog, ItemTokens.create(items[:2], ["x", "y"], 1000))
+
+
+# ---- labels --------------------------------------------------------------------------------------
+
+def test_all_position_labels_on_a_hand_built_example():
+    items = range(100, 110)
+    #          text text item  item  item  text  | answer
+    ids = [5, 6, 101, 104, 102, 7, 108]
+    assert item_labels(ids, 6, items, all_positions=True) == [-100, -100, -100, 104, 102, -100, 108]
+    assert item_labels(ids, 6, items, all_positions=False) == [-100, -100, -100, -100, -100, -100, 108]
+
+
+def test_encode_item_rows_labels_history_only_for_p1_matching(bpe_tokenizer):
+    from copy import deepcopy
+
+    from instructrec_peft.tokenization import PromptEncoder
+
+    tok = deepcopy(bpe_tokenizer)
+    tokens = add_item_tokens(tok, ["a", "b", "c", "d"], ["Film A", "Film B", "Film C", "Film D"])
+    encoder = PromptEncoder(tok, chat_template=False)
+    f = tokens.first_id
+    rows = {"prompt": ["Film <|item_0|><|item_2|><|item_1|>", "Film <|item_0|><|item_2|>"],
+            "target": ["d", "c"], "task": ["matching", "reranking"], "preference": ["P1", "P1"]}
+    out = encode_item_rows(encoder, tokens, rows)
+    prefix = tok("Film ", add_special_tokens=False)["input_ids"]
+    n = len(prefix)
+    # The prompt's "\n" follows the history; the answer is the target token, with no EOS.
+    assert out["input_ids"][0][n:] == [f, f + 2, f + 1, *tok("\n", add_special_tokens=False)["input_ids"], f + 3]
+    assert out["labels"][0] == [-100] * n + [-100, f + 2, f + 1, -100, f + 3]
+    assert out["labels"][1] == [-100] * (n + 3) + [f + 2]
+
+
+# ---- training, saving, loading -------------------------------------------------------------------
+
+@pytest.fixture(scope="module", params=["llama", "gpt2"])
+def item_run(request, tiny_assets, tmp_path_factory):
+    from instructrec_peft.tuning import run_tuning
+
+    out = tmp_path_factory.mktemp(f"items-{request.param}")
+    model_args, data_args, train_args = tiny_configs(
+        tiny_assets, out, arch=request.param, item_tokens=True, item_token_init="text+bpr", max_history_items=5,
+        item_token_learning_rate=5e-2)
+    result = run_tuning(model_args, data_args, train_args)
+    return request.param, out, result, tiny_assets
+
+
+def _base_with_items(assets, arch, out):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    base = AutoModelForCausalLM.from_pretrained(assets[arch])
+    base.resize_token_embeddings(len(tokenizer))
+    return base, tokenizer
+
+
+def test_item_rows_train_and_base_rows_do_not(item_run):
+    from transformers import AutoModelForCausalLM
+
+    from instructrec_peft.item_init import embedding_weights
+
+    arch, out, result, assets = item_run
+    tokens = ItemTokens.from_dict(json.loads((out / "instructrec_manifest.json").read_text())["item_tokens"])
+    model = result.trainer.model
+    original = AutoModelForCausalLM.from_pretrained(assets[arch]).get_input_embeddings().weight
+    merged = model.get_input_embeddings().token_adapter.get_merged_weights(["default"]).detach()
+    start = embedding_weights(model)[0].detach()  # the initialised rows, kept under PEFT's delta
+    assert torch.equal(merged[:tokens.first_id], original)
+    assert torch.equal(start[:tokens.first_id], original)
+    assert not torch.allclose(merged[tokens.id_range.start:tokens.id_range.stop],
+                              start[tokens.id_range.start:tokens.id_range.stop])
+
+
+def test_the_adapter_saves_only_the_item_rows(item_run):
+    arch, out, result, _ = item_run
+    tokens = json.loads((out / "instructrec_manifest.json").read_text())["item_tokens"]
+    state = load_file(out / "adapter_model.safetensors")
+    rows = [k for k in state if "trainable_tokens_delta" in k]
+    assert rows and all(state[k].shape[0] == len(tokens["items"]) for k in rows)
+    assert not [k for k in state if "base_layer" in k or k.endswith(("wte.weight", "embed_tokens.weight"))]
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert list(config["trainable_token_indices"].values())[0] == list(
+        range(tokens["first_id"], tokens["first_id"] + len(tokens["items"])))
+
+
+def test_plain_peft_after_resizing_scores_as_the_recommender(item_run):
+    from peft import PeftModel
+
+    from instructrec_peft.recommender import Recommender
+
+    arch, out, result, assets = item_run
+    base, tokenizer = _base_with_items(assets, arch, out)
+    plain = PeftModel.from_pretrained(base, str(out)).eval()
+    rec = Recommender.from_pretrained(str(out))
+    tokens = rec.item_tokens
+    history, candidates = tokens.items[:3], tokens.items[3:8]
+    prompt = rec._prompt(rec._template(None, None), history)
+    ids = torch.tensor(rec.encoder.prompt_ids([prompt]))
+    with torch.no_grad():
+        logits = plain(input_ids=ids).logits[0, -1]
+    expected = logits[tokens.token_ids(candidates)]
+    got = torch.tensor(rec.score(history, candidates))
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    # Texts work as well as ids, and recommend ranks every item but the history.
+    assert rec.score([tokens.text(i) for i in history], candidates) == rec.score(history, candidates)
+    full = logits[tokens.id_range.start:tokens.id_range.stop].clone()
+    full[[tokens.position(i) for i in history]] = -torch.inf
+    assert rec.recommend(history, k=4) == [tokens.texts[i] for i in torch.topk(full, 4).indices.tolist()]
+
+
+def test_the_training_head_equals_the_model_logits(item_run):
+    arch, out, result, _ = item_run
+    model = result.trainer.model
+    tokens = result.trainer.item_tokens
+    ids = torch.tensor([[3, 4, tokens.first_id + 1, tokens.first_id + 5, 7]])
+    keep = torch.tensor([[False, True, True, False, True]])
+    fast = ItemLogits(model, tokens.id_range)
+    assert fast.fast  # both tiny models tie their head
+    slow = ItemLogits(model, tokens.id_range)
+    slow.fast = False
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(fast(ids, keep).logits, slow(ids, keep).logits, rtol=1e-5, atol=1e-5)
+
+
+def test_padded_batches_score_as_single_prompts(item_run):
+    arch, out, result, _ = item_run
+    model, tokens = result.trainer.model, result.trainer.item_tokens
+    prompts = [[3, 4, tokens.first_id], [5, tokens.first_id + 2, tokens.first_id + 1, 6, 7, 8]]
+    batched = item_scores(model, prompts, tokens.id_range, batch_size=2)
+    alone = torch.cat([item_scores(model, [p], tokens.id_range) for p in prompts])
+    torch.testing.assert_close(batched, alone, rtol=1e-5, atol=1e-5)
+    assert batched.shape == (2, len(tokens))
+
+
+def test_trainer_evaluation_equals_direct_ranking(item_run):
+    from instructrec_peft.metrics.formulas import ranking_metrics, target_ranks
+
+    arch, out, result, _ = item_run
+    trainer = result.trainer
+    metrics = trainer.evaluate()
+    scores, targets = rank_item_rows(trainer.model, trainer.encoder, trainer.item_tokens, trainer.eval_dataset,
+                                     progress=False)
+    direct = ranking_metrics(target_ranks(scores, targets), trainer.args.ranking_k_values)
+    assert metrics["eval_ndcg@10"] == pytest.approx(direct["ndcg@10"])
+    assert metrics["eval_users"] == len(trainer.eval_dataset)
+
+
+def test_new_items_get_a_token_from_their_text(item_run):
+    from instructrec_peft.item_init import text_means
+    from instructrec_peft.recommender import Recommender
+
+    arch, out, result, _ = item_run
+    rec = Recommender.from_pretrained(str(out))
+    before = len(rec.item_tokens)
+    history = rec.item_tokens.items[:3]
+    old_scores = rec.score(history, rec.item_tokens.items[3:6])
+    rec.add_items(["new-1", "new-2"], ["Film Q99", "Film R98 (2001)"])
+    assert len(rec.item_tokens) == before + 2 and rec.item_tokens.token_id("new-2") == rec.item_tokens.id_range[-1]
+    rows = rec.model.get_input_embeddings().token_adapter.get_merged_weights(["default"])
+    expected = text_means(rec.model, rec.tokenizer, ["Film Q99", "Film R98 (2001)"])
+    torch.testing.assert_close(rows[-2:].detach(), expected)
+    assert rec.score(history, rec.item_tokens.items[3:6]) == pytest.approx(old_scores, abs=1e-5)
+    assert len(rec.score(history, ["new-1", "Film R98 (2001)"])) == 2
+    assert len(rec.recommend(history, k=before + 2 - 3)) == before - 1
+    with pytest.raises(ValueError, match="already has a token"):
+        rec.add_items(["new-1"], ["again"])
+
+
+def test_recommender_errors_name_the_problem(item_run):
+    from transformers import AutoTokenizer
+
+    from instructrec_peft.manifest import Manifest
+    from instructrec_peft.recommender import Recommender
+
+    arch, out, result, assets = item_run
+    rec = Recommender.from_pretrained(str(out))
+    with pytest.raises(ValueError, match="unknown item 'nope'"):
+        rec.score(rec.item_tokens.items[:2], ["nope"])
+    with pytest.raises(DataError, match="does not match the tokenizer"):
+        Recommender(rec.model, AutoTokenizer.from_pretrained(assets[arch]), Manifest.load(out))
+
+
+# ---- evaluation helpers ----------------------------------------------------------------------------
+
+def test_full_ranks_exclude_history_and_count_ties_against_the_target():
+    class Split:
+        @staticmethod
+        def history(user, stage):
+            return {"u": ["a"], "v": []}[user]
+
+    tokens = ItemTokens.create(["a", "b", "c", "d"], list("ABCD"), first_id=0)
+    rows = [{"user": "u", "target": "c"}, {"user": "v", "target": "b"}]
+    scores = np.array([[9.0, 1.0, 2.0, 2.0], [5.0, 3.0, 3.0, 0.0]])
+    # u: "a" is history; "d" ties "c" -> rank 2. v: "a" beats "b", "c" ties it -> rank 3.
+    assert full_ranks(tokens, rows, scores, Split).tolist() == [2, 3]
+    assert full_ranks(tokens, rows, scores, Split, items=["b", "c"]).tolist() == [1, 2]  # pool b, c only
+
+
+def test_window_targets_cover_the_train_sequence(toy_log):
+    from instructrec_peft.examples import ExampleConfig, _targets
+    from instructrec_peft.split import leave_one_out
+
+    split = leave_one_out(toy_log)
+    user = max(split.users, key=lambda u: len(split.train_sequence(u)))
+    sequence = split.train_sequence(user)
+    config = ExampleConfig(max_history_items=2, examples_per_user=None, windows=True)
+    ends = [len(history) for history, _, _ in _targets(split, user, "train", config, np.random.default_rng(0))]
+    assert ends == list(range(len(sequence) - 1, 0, -3))[::-1]
+    one = ExampleConfig(max_history_items=2, examples_per_user=1, windows=True)
+    assert [len(h) for h, _, _ in _targets(split, user, "train", one, np.random.default_rng(0))] == [len(sequence) - 1]
+
+
+# ---- configuration -----------------------------------------------------------------------------------
+
+def test_item_token_config_errors(tiny_assets, tmp_path):
+    with pytest.raises(ValueError, match=r"DataArguments.task_mix: \['pointwise'\] answer with Yes/No"):
+        tiny_configs(tiny_assets, tmp_path, item_tokens=True, task_mix="matching=1,pointwise=1")
+    with pytest.raises(ValueError, match="DataArguments.eval_template: .*answer with a list label"):
+        tiny_configs(tiny_assets, tmp_path, item_tokens=True, task_mix="reranking=1", eval_template="p1-i0-reranking-3")
+    with pytest.raises(ValueError, match="DataArguments.item_token_init: 'bpr' is not one of"):
+        tiny_configs(tiny_assets, tmp_path, item_tokens=True, item_token_init="bpr")
+    with pytest.raises(ValueError, match="DataArguments.item_text: 'title' is not one of"):
+        tiny_configs(tiny_assets, tmp_path, item_tokens=True, item_text="title")
