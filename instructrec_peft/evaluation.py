@@ -64,12 +64,17 @@ def evaluate_ranking(model, encoder, rows, catalog, *, k_values: Sequence[int] =
 
 
 def format_table(results: dict[str, dict[str, float]], users: dict[str, int] | None = None,
-                 columns: Sequence[str] = ("hr@1", "hr@3", "hr@5", "hr@10", "ndcg@3", "ndcg@5", "ndcg@10", "mrr")) -> str:
-    """A Markdown table: one row per system, one column per metric."""
-    header = "| system | users | " + " | ".join(c.upper() for c in columns) + " |"
-    lines = [header, "|" + "---|" * (len(columns) + 2)]
+                 columns: Sequence[str] = ("hr@1", "hr@3", "hr@5", "hr@10", "ndcg@3", "ndcg@5", "ndcg@10", "mrr"),
+                 intervals: dict[str, dict[str, tuple[float, float]]] | None = None) -> str:
+    """A Markdown table: one row per system, one column per metric; ``intervals`` (system ->
+    metric -> (low, high)) adds a 95% CI column per metric it names."""
+    ci_columns = list(dict.fromkeys(m for per in (intervals or {}).values() for m in per))
+    header = "| system | users | " + " | ".join(c.upper() for c in columns) + "".join(
+        f" | {c.upper()} 95% CI" for c in ci_columns) + " |"
+    lines = [header, "|" + "---|" * (len(columns) + len(ci_columns) + 2)]
     for name, metrics in results.items():
         count = (users or {}).get(name, "")
+        cis = (intervals or {}).get(name, {})
         lines.append(f"| {name} | {count} | " + " | ".join(f"{metrics[c]:.3f}" if c in metrics else "" for c in columns)
-                     + " |")
+                     + "".join(f" | {cis[c][0]:.3f}-{cis[c][1]:.3f}" if c in cis else " | " for c in ci_columns) + " |")
     return "\n".join(lines)

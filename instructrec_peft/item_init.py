@@ -23,7 +23,8 @@ import torch
 
 from .item_tokens import ItemTokens
 
-__all__ = ["INITS", "embedding_weights", "text_means", "collaborative_factors", "item_token_rows", "set_item_rows"]
+__all__ = ["INITS", "embedding_weights", "text_means", "collaborative_factors", "item_token_rows", "set_item_rows",
+           "item_token_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,3 +95,28 @@ def set_item_rows(model, tokens: ItemTokens, rows: torch.Tensor) -> None:
                              f"at ids {tokens.first_id}..{tokens.id_range.stop - 1}; resize it first (resize_for_items)")
         with torch.no_grad():
             weight[tokens.first_id:tokens.id_range.stop] = rows.to(weight.dtype).to(weight.device)
+
+
+def item_token_model(model_args, data_args, tokenizer, log, seed: int = 0):
+    """The base model of ``model_args`` with one initialised token per catalogue item of ``log``
+    (``data_args.item_token_init``); the tokens are added to ``tokenizer``. Returns (model, ItemTokens).
+
+    The collaborative part is fitted on the train part of the split the examples come from.
+    """
+    from .item_tokens import add_item_tokens, resize_for_items
+    from .modeling import load_base_model
+    from .split import leave_one_out
+
+    if model_args.peft_method != "lora":
+        raise ValueError(f"ModelArguments.peft_method: item tokens train with LoRA, not {model_args.peft_method!r}")
+    items = list(log.catalog.texts)
+    tokens = add_item_tokens(tokenizer, items, [log.catalog.text(i) for i in items])
+    model = load_base_model(model_args)
+    split = leave_one_out(log, min_interactions=data_args.min_interactions) \
+        if data_args.item_token_init != "text" else None
+    rows = item_token_rows(model, tokenizer, tokens, data_args.item_token_init, split=split, seed=seed)
+    resize_for_items(model, tokens)
+    set_item_rows(model, tokens, rows)
+    logger.info("item tokens: %d items, ids %d..%d, initialised from %s", len(tokens), tokens.first_id,
+                tokens.id_range.stop - 1, data_args.item_token_init)
+    return model, tokens

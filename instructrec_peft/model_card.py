@@ -153,9 +153,20 @@ def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model
              f"({training.get('lr_scheduler_type')})", f"seed {training.get('seed')}"]
     runtime = train.get("train_runtime")
     history = EXAMPLE_HISTORY.get(vocabulary.name, [f"{vocabulary.noun} {i}" for i in "ABCD"])
+    if manifest.get("item_tokens") and not set(history) <= set(manifest["item_tokens"]["texts"]):
+        history = manifest["item_tokens"]["texts"][:4]  # an item-token adapter knows its own items only
     domain = f" whose categories are all among {', '.join(data['item_categories'])}" if data.get("item_categories") else ""
-    catalogue = (f"the {vocabulary.nouns} of {dataset_label}{domain}, shown to the model as "
-                 f"{' + '.join(data.get('item_text_fields') or ['title'])}")
+    items = manifest.get("item_tokens")
+    shown = {"tokens": "one token each", "token+title": "a token each, followed by its title"}.get(
+        manifest.get("item_text"), " + ".join(data.get("item_text_fields") or ["title"]))
+    catalogue = f"the {vocabulary.nouns} of {dataset_label}{domain}, shown to the model as {shown}"
+    init = {"text": "the mean embedding of its title's tokens",
+            "text+bpr": "its title's mean token embedding plus its BPR-MF factor",
+            "text+sasrec": "its title's mean token embedding plus its SASRec item embedding"}
+    item_tokens = {"count": len(items["items"]), "init": init.get(data.get("item_token_init"), "its title"),
+                   "all_positions": data.get("all_positions"),
+                   "learning_rate": training.get("item_token_learning_rate") or training.get("learning_rate")} \
+        if items else None
     card = ModelCard.from_template(
         card_data, template_path=str(template_path or CARD_TEMPLATE),
         model_name=repo_id.split("/")[-1], repo_id=repo_id, method_title=title, adapter_summary=adapter_summary,
@@ -172,7 +183,8 @@ def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model
         tokens_per_second=f"{train['train_tokens_per_second']:.0f}" if train.get("train_tokens_per_second") else None,
         validation={k.upper(): v for k, v in validation.items()}, validation_protocol=protocol,
         validation_users=evals.get("eval_users", "?"), num_candidates=manifest.get("num_candidates", 10),
-        comparison=_comparison_table(comparison), history_example=history, versions=_versions())
+        comparison=_comparison_table(comparison), history_example=history, versions=_versions(),
+        item_tokens=item_tokens)
     return card
 
 

@@ -28,7 +28,8 @@ from .metrics.formulas import ranking_metrics, target_ranks
 from .split import LeaveOneOutSplit, leave_one_out
 from .templates import get_template
 
-__all__ = ["PROTOCOLS", "ProtocolData", "protocol_rows", "run_lm", "run_popularity", "rerank_ranks"]
+__all__ = ["PROTOCOLS", "ProtocolData", "protocol_rows", "run_lm", "run_popularity", "rerank_ranks", "ItemLMRanks",
+           "run_item_lm", "rerank_item_ranks"]
 
 PROTOCOLS = {"loo-random-10": 10}
 
@@ -46,7 +47,9 @@ def protocol_rows(protocol: str, data_args: DataArguments, encoder, seed: int = 
     """Test rows of ``protocol`` for the first ``users`` evaluated users (0: all)."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown or not yet supported protocol {protocol!r}; supported: {sorted(PROTOCOLS)}")
-    args = replace(data_args, num_candidates=PROTOCOLS[protocol])
+    # The rows are text: they fix the users and candidates every system ranks; an item-token
+    # model renders its own prompts for them (run_item_lm).
+    args = replace(data_args, num_candidates=PROTOCOLS[protocol], item_tokens=False)
     log = load_log(args)
     split = leave_one_out(log, min_interactions=args.min_interactions)
     rows = eval_rows(split, log, args, encoder, seed, stage, users)
@@ -90,3 +93,53 @@ def rerank_ranks(model, encoder, data: ProtocolData, retriever, depth: int = 20,
                                     progress=progress, desc=f"reranking top {depth}")
         reranked[positions] = target_ranks(scores, targets)
     return retrieved_ranks, reranked
+
+
+@dataclass
+class ItemLMRanks:
+    """Target ranks of an item-token LM: among each row's candidates (``loo``) and among every item
+    the user has not touched (``full``), for ``users`` (the protocol rows' users it could prompt)."""
+
+    users: list[str]
+    loo: np.ndarray
+    full: np.ndarray
+    scores: np.ndarray  # (len(users), items) item-token logits
+
+
+def run_item_lm(model, encoder, data_args: DataArguments, tokens, data: ProtocolData, *, seed: int = 42,
+                stage: str = "test", batch_size: int = 16, progress: bool = True) -> ItemLMRanks:
+    """Rank ``data.rows``' candidates and the whole catalogue with an item-token model: one forward
+    pass per user, prompted with ``data_args.eval_template`` rendered in item tokens.
+
+    The candidates are the protocol rows' own (the baselines' and the text LMs'), so every system
+    is scored on the same lists. A user whose prompt cannot be built (an I2 template and a target
+    without categories) is left out and absent from ``users``.
+    """
+    from .item_scoring import full_ranks, score_rows
+
+    users = list(data.rows["user"])
+    prompted = eval_rows(data.split, data.log, data_args, encoder, seed, stage, users, item_tokens=tokens)
+    scores = score_rows(model, encoder, tokens, prompted, batch_size=batch_size, progress=progress)
+    by_user = {row["user"]: n for n, row in enumerate(prompted)}
+    rows = [row for row in data.rows if row["user"] in by_user]
+    matrix = scores[[by_user[row["user"]] for row in rows]]
+    loo = target_ranks([m[[tokens.position(c) for c in row["candidates"]]] for m, row in zip(matrix, rows)],
+                       [row["candidates"].index(row["target"]) for row in rows])
+    full = full_ranks(tokens, rows, matrix, data.split, stage, items=list(data.log.catalog.texts))
+    return ItemLMRanks([row["user"] for row in rows], loo, full, matrix)
+
+
+def rerank_item_ranks(ranked: ItemLMRanks, tokens, data: ProtocolData, retriever, depth: int = 20,
+                      stage: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """``rerank-top20`` for an item-token model, from the scores it already computed: the ranks of
+    each user's target among the retriever's top ``depth`` as the retriever orders them and as the
+    model reorders them (``inf`` where the target was not retrieved), for ``ranked.users``."""
+    targets = dict(zip(data.rows["user"], data.rows["target"]))
+    retrieved, reranked = np.full(len(ranked.users), np.inf), np.full(len(ranked.users), np.inf)
+    for n, (user, scores) in enumerate(zip(ranked.users, ranked.scores)):
+        top = retriever.top_k(data.split, user, depth, stage)
+        if targets[user] in top:
+            retrieved[n] = top.index(targets[user]) + 1
+            mine = scores[[tokens.position(i) for i in top]]
+            reranked[n] = target_ranks([mine], [top.index(targets[user])])[0]
+    return retrieved, reranked

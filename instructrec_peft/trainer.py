@@ -309,4 +309,5 @@ def completion_loss(outputs, labels, num_items_in_batch=None):
 def _public(values: dict) -> dict:
     # Never write credentials: TrainingArguments carries hub_token, and users put tokens in
     # environment-specific fields; anything named like a token is dropped.
-    return {k: v for k, v in values.items() if "token" not in k.lower() or k.endswith(("_tokens", "_items"))}
+    return {k: v for k, v in values.items()
+            if "token" not in k.lower() or k.endswith(("_tokens", "_items")) or k.startswith("item_token")}

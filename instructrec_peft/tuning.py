@@ -10,12 +10,12 @@ the tokenizer, ``instructrec_manifest.json`` (templates and prompt settings),
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import DataArguments, InstructRecConfig, ModelArguments
 from .data import example_config, load_log, prepare_data
+from .item_init import item_token_model
 from .manifest import Manifest
 from .modeling import load_tokenizer
 from .templates import get_template
@@ -23,8 +23,6 @@ from .tokenization import PromptEncoder
 from .trainer import InstructRecTrainer
 
 __all__ = ["TuneResult", "run_tuning", "complete_checkpoint", "latest_checkpoint"]
-
-logger = logging.getLogger(__name__)
 
 # Trainer writes a checkpoint's trainer_state.json after the weights, optimizer and RNG states:
 # a checkpoint folder without it was cut short by a crash.
@@ -45,7 +43,10 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     with train_args.main_process_first(desc="building instruction examples"):
         log = load_log(data_args)
         if data_args.item_tokens:
-            model, tokens = _item_token_model(model_args, data_args, tokenizer, log, train_args.seed)
+            if model_args.init_adapter:
+                raise ValueError("ModelArguments.init_adapter: continuing an adapter is not supported with "
+                                 "item_tokens yet; tune a fresh adapter")
+            model, tokens = item_token_model(model_args, data_args, tokenizer, log, train_args.seed)
         data = prepare_data(data_args, encoder, train_args.seed, log=log, item_tokens=tokens)
     names = sorted(set(data.train["template"]) | {data_args.eval_template})
     inherited = []
@@ -89,32 +90,6 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     if train_args.push_to_hub:
         trainer.push_to_hub(commit_message=f"Upload adapter tuned for {trainer.state.global_step} steps")
     return TuneResult(trainer, train_metrics, eval_metrics)
-
-
-def _item_token_model(model_args: ModelArguments, data_args: DataArguments, tokenizer, log, seed: int):
-    """The base model with one initialised token per catalogue item (tokens added to ``tokenizer``)."""
-    from .item_init import item_token_rows, set_item_rows
-    from .item_tokens import add_item_tokens, resize_for_items
-    from .modeling import load_base_model
-    from .split import leave_one_out
-
-    if model_args.init_adapter:
-        raise ValueError("ModelArguments.init_adapter: continuing an adapter is not supported with item_tokens yet; "
-                         "tune a fresh adapter")
-    if model_args.peft_method != "lora":
-        raise ValueError(f"ModelArguments.peft_method: item tokens train with LoRA, not {model_args.peft_method!r}")
-    items = list(log.catalog.texts)
-    tokens = add_item_tokens(tokenizer, items, [log.catalog.text(i) for i in items])
-    model = load_base_model(model_args)
-    # The collaborative part is fitted on the split the examples come from: train positions only.
-    split = leave_one_out(log, min_interactions=data_args.min_interactions) \
-        if data_args.item_token_init != "text" else None
-    rows = item_token_rows(model, tokenizer, tokens, data_args.item_token_init, split=split, seed=seed)
-    resize_for_items(model, tokens)
-    set_item_rows(model, tokens, rows)
-    logger.info("item tokens: %d items, ids %d..%d, initialised from %s", len(tokens), tokens.first_id,
-                tokens.id_range.stop - 1, data_args.item_token_init)
-    return model, tokens
 
 
 def _final_eval(trainer: InstructRecTrainer) -> dict:

@@ -1,15 +1,26 @@
-"""The benchmark report: LM recommenders against real baselines on ML-100K, and scoring speed.
+"""The benchmark report: LM recommenders against real baselines on ML-100K, all 943 test users.
 
-    python recipes/benchmark.py                      # writes reports/benchmark.md, .json and two PNGs
-    python recipes/benchmark.py --skip-tuning        # reuse the adapters already in outputs/bench-*
-    python recipes/benchmark.py --smoke              # every step with tiny budgets, a few minutes
+    python recipes/benchmark.py                          # every section; writes reports/benchmark.md, .json, PNGs
+    python recipes/benchmark.py --sections items-text    # run one section again; the others are kept
+    python recipes/benchmark.py --sections               # no section: re-render the report from the JSON
+    python recipes/benchmark.py --smoke                  # every section with tiny budgets (checks the script)
 
-Rows: popularity, BPR, SASRec (full ranking and on the LM's candidates), the base LM zero-shot,
-and the tuned LM as LoRA fp32, QLoRA 4-bit and prompt tuning (each tuned with the demo budget,
-each in its own process so its peak memory is its own). Protocols (DESIGN.md): ``loo-random-10``,
-``rerank-top20`` (SASRec's top 20 reordered by a tuned LM; a target outside them is a miss) and
-``full`` (baselines only). Speed: candidates/s of naive, batched, shared-prefix and index scoring
-at 10 and 20 candidates. About an hour on 2 CPU cores.
+Sections, each stored in ``reports/benchmark.json`` as soon as it finishes (per-user ranks, so
+intervals are computed at render time) and re-rendered into the report:
+
+* ``baselines``: popularity, BPR-MF, SASRec on ``loo-random-10`` and ``full``;
+* ``items-zero-shot``: the base LM with item tokens initialised from titles, untuned;
+* ``items-bpr``, ``items-text``, ``items-i2``: item-token LMs (``recipes/configs/items-cpu.yaml``,
+  3 epochs): title + BPR initialisation, title only, and title + BPR tuned and evaluated with
+  specific intentions (I2); each tuned in its own process (its own peak memory), with the
+  validation NDCG@10 of 100 users every 30 steps for the learning curve; ``rerank-top20``
+  (SASRec's top 20 reordered) comes from the same scores;
+* ``text-lora``, ``text-zero-shot``: the text-only method (titles scored by likelihood,
+  ``recipes/configs/demo-cpu.yaml``, 50 steps of 8 examples, 4-bit) on ``loo-random-10``;
+* ``scale``: a synthetic catalogue of 10^5 items: adding the tokens, memory, scoring time.
+
+Every row covers the same test users and candidates; intervals are 95% bootstrap over users, and
+differences to SASRec are paired (the same users resampled for both). About 110 minutes on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -22,159 +33,339 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import instructrec_peft
-from instructrec_peft.baselines import BPR, Popularity, SASRec, full_ranking_ranks
+from instructrec_peft.baselines import BPR, SASRec, Popularity, full_ranking_ranks
 from instructrec_peft.config import parse_config
 from instructrec_peft.data import eval_rows
 from instructrec_peft.evaluation import format_table, rank_rows
+from instructrec_peft.files import write_text_atomic
+from instructrec_peft.item_init import item_token_model
+from instructrec_peft.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
 from instructrec_peft.metrics.formulas import ranking_metrics, target_ranks
-from instructrec_peft.modeling import load_adapter, load_base_model, load_tokenizer
+from instructrec_peft.modeling import item_tokens_of, load_adapter, load_base_model, load_tokenizer
 from instructrec_peft.plots import curve_panels, metric_bars
-from instructrec_peft.protocols import protocol_rows, rerank_ranks
+from instructrec_peft.protocols import protocol_rows, rerank_item_ranks, run_item_lm
 from instructrec_peft.runs import run_measured
-from instructrec_peft.speed import scoring_throughput
 from instructrec_peft.tokenization import PromptEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "recipes" / "configs" / "demo-cpu.yaml"
+ITEMS = ROOT / "recipes" / "configs" / "items-cpu.yaml"
+TEXT = ROOT / "recipes" / "configs" / "demo-cpu.yaml"
 KS = (1, 3, 5, 10)
-SPEED_METHODS = ("naive", "batched", "shared_prefix", "index")
-VARIANTS = {  # name -> overrides of the demo config
-    "LoRA fp32": ["--quantization", "none"],
-    "QLoRA 4-bit": [],
-    "prompt tuning": ["--peft_method", "prompt_tuning", "--num_virtual_tokens", "20", "--learning_rate", "3e-2",
-                      "--prompt_tuning_init_text", "Recommend the next movie the user will watch."],
+EPOCHS = "3"
+ITEM_VARIANTS = {  # section -> (row name, overrides of items-cpu.yaml)
+    "items-bpr": ("item-token LM, title + BPR init", []),
+    "items-text": ("item-token LM, title init", ["--item_token_init", "text"]),
+    "items-i2": ("item-token LM, title + BPR init, I2 intentions",
+                 ["--templates", "p1-i0-matching-3", "p1-i2-matching-1", "--eval_template", "p1-i2-matching-1"]),
 }
-RERANKERS = ("LoRA fp32", "QLoRA 4-bit")
+SECTIONS = ("baselines", "items-zero-shot", *ITEM_VARIANTS, "text-lora", "text-zero-shot", "scale")
+ZERO_SHOT_ITEMS = "SmolLM2-135M zero-shot, item tokens from titles"
 
 
 def make_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=100, help="test users for the LM rows")
-    parser.add_argument("--speed-users", type=int, default=8, help="users timed per scoring method")
-    parser.add_argument("--sasrec-epochs", type=int, default=300)
-    parser.add_argument("--skip-tuning", action="store_true", help="reuse outputs/bench-* adapters")
+    parser.add_argument("--sections", nargs="*", default=list(SECTIONS), choices=SECTIONS,
+                        help="sections to (re)run; none: only re-render the report")
     parser.add_argument("--report", default=str(ROOT / "reports" / "benchmark.md"))
-    parser.add_argument("--smoke", action="store_true",
-                        help="a minutes-long run of every step with tiny budgets (checks the script, not the models)")
+    parser.add_argument("--smoke", action="store_true", help="tiny budgets and 8 users: checks the script, not the models")
+    parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)  # the scale probe, in its own process
     return parser
 
 
-def timed(timings: dict, name: str, fn, *args, **kwargs):
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    timings[name] = time.perf_counter() - start
+class Context:
+    """What every section shares: the protocol rows of all test users, the split, the baselines."""
+
+    def __init__(self, smoke: bool):
+        self.smoke = smoke
+        self.model_args, self.data_args, self.train_args = parse_config([str(ITEMS)])
+        self.seed = self.train_args.seed
+        self.encoder = PromptEncoder(load_tokenizer(self.model_args), chat_template=False)
+        self.data = protocol_rows("loo-random-10", self.data_args, self.encoder, seed=self.seed, users=8 if smoke else 0)
+        self.users = list(self.data.rows["user"])
+        self.items = list(self.data.log.catalog.texts)
+        self._sasrec = None
+
+    @property
+    def sasrec(self):
+        if self._sasrec is None:
+            self._sasrec = SASRec.fit(self.data.split, self.items, epochs=2 if self.smoke else 300,
+                                      eval_every=1 if self.smoke else 5, patience=25, lr=3e-3, batch_size=64,
+                                      seed=self.seed)
+        return self._sasrec
+
+
+def _ranks(values) -> list:
+    return [None if not np.isfinite(v) else int(v) for v in np.asarray(values, dtype=np.float64)]
+
+
+def run_baselines(ctx: Context) -> dict:
+    out = {"rows": {}}
+    split = ctx.data.split
+    models = {}
+    for name, fit in (("popularity", lambda: Popularity.fit(split, ctx.items)),
+                      ("BPR-MF", lambda: BPR.fit(split, ctx.items, epochs=1 if ctx.smoke else 30, seed=ctx.seed)),
+                      ("SASRec", lambda: ctx.sasrec)):
+        start = time.perf_counter()
+        model = models[name] = fit()
+        seconds = time.perf_counter() - start
+        retrieved = [model.top_k(split, u, 20) for u in ctx.users]
+        targets = list(ctx.data.rows["target"])
+        out["rows"][name] = {
+            "users": ctx.users, "loo": _ranks(target_ranks(*model.rank_rows(ctx.data.rows))),
+            "full": _ranks(full_ranking_ranks(model, split, users=ctx.users)),
+            "rerank": _ranks([top.index(t) + 1 if t in top else np.inf for top, t in zip(retrieved, targets)]),
+            "fit seconds": seconds}
+    out["sasrec_curve"] = {str(k): v for k, v in ctx.sasrec.history.items()}
+    # Validation loo-random-10 of the LM curves' 100 users: the baselines' level on the same rows.
+    valid = eval_rows(split, ctx.data.log, replace(ctx.data_args, item_tokens=False), ctx.encoder, ctx.seed, "valid",
+                      8 if ctx.smoke else 100)
+    out["valid_ndcg@10"] = {name: ranking_metrics(target_ranks(*models[name].rank_rows(valid, "valid")), KS)["ndcg@10"]
+                            for name in ("BPR-MF", "SASRec")}
     return out
+
+
+def run_items_zero_shot(ctx: Context) -> dict:
+    tokenizer = load_tokenizer(ctx.model_args)
+    model, tokens = item_token_model(ctx.model_args, replace(ctx.data_args, item_token_init="text"), tokenizer,
+                                     ctx.data.log, ctx.seed)
+    encoder = PromptEncoder(tokenizer, chat_template=False)
+    start = time.perf_counter()
+    ranked = run_item_lm(model, encoder, ctx.data_args, tokens, ctx.data, seed=ctx.seed)
+    return {"rows": {ZERO_SHOT_ITEMS: {"users": ranked.users, "loo": _ranks(ranked.loo), "full": _ranks(ranked.full),
+                                       "eval seconds": time.perf_counter() - start}}}
+
+
+def _tune(name: str, config: Path, overrides: list[str], smoke: bool) -> tuple[Path, list[str], dict]:
+    out = ROOT / "outputs" / f"{'smoke' if smoke else 'bench'}-{name}"
+    argv = [str(config), "--output_dir", str(out), *overrides]
+    if smoke:
+        argv += ["--max_steps", "2", "--eval_steps", "1", "--eval_users", "2"]
+    run = run_measured([sys.executable, str(ROOT / "recipes" / "tune.py"), *argv])
+    results = json.loads((out / "train_results.json").read_text())
+    state = json.loads((out / "trainer_state.json").read_text())
+    per_step = results["train_runtime"] / max(1, state["global_step"])
+    perf = {"train seconds": results["train_runtime"], "tokens": results["train_tokens"],
+            "tokens/s": results["train_tokens_per_second"], "process seconds": run.seconds,
+            "peak RSS MB": run.peak_rss_mb, "steps": state["global_step"],
+            "curve": {str(round(e["step"] * per_step)): e["eval_ndcg@10"] for e in state["log_history"]
+                      if "eval_ndcg@10" in e},
+            "loss": {str(e["step"]): e["loss"] for e in state["log_history"] if "loss" in e}}
+    return out, argv, perf
+
+
+def run_item_variant(ctx: Context, section: str) -> dict:
+    row, overrides = ITEM_VARIANTS[section]
+    out, argv, perf = _tune(section, ITEMS, ["--num_train_epochs", EPOCHS, "--eval_strategy", "steps",
+                                             "--eval_steps", "30", "--eval_users", "100", *overrides], ctx.smoke)
+    model_args, data_args, _ = parse_config(argv)
+    tokens = item_tokens_of(out)
+    model = load_adapter(str(out), model_args=model_args)
+    encoder = PromptEncoder(load_tokenizer(replace(model_args, model_name_or_path=str(out))),
+                            chat_template=data_args.chat_template, system_prompt=data_args.system_prompt)
+    start = time.perf_counter()
+    ranked = run_item_lm(model, encoder, data_args, tokens, ctx.data, seed=ctx.seed)
+    seconds = time.perf_counter() - start
+    retrieved, reranked = rerank_item_ranks(ranked, tokens, ctx.data, ctx.sasrec, 20)
+    return {"rows": {row: {"users": ranked.users, "loo": _ranks(ranked.loo), "full": _ranks(ranked.full),
+                           "rerank": _ranks(reranked), "eval seconds": seconds, **perf}}}
+
+
+def run_text(ctx: Context, section: str) -> dict:
+    model_args, data_args, train_args = parse_config([str(TEXT)])
+    encoder = PromptEncoder(load_tokenizer(model_args), system_prompt=data_args.system_prompt)
+    data = protocol_rows("loo-random-10", data_args, encoder, seed=ctx.seed, users=8 if ctx.smoke else 0)
+    if [r["candidates"] for r in data.rows] != [r["candidates"] for r in ctx.data.rows]:
+        raise SystemExit("the text rows' candidates differ from the baselines'; the rows would not be paired")
+    perf = {}
+    if section == "text-lora":
+        out, argv, perf = _tune(section, TEXT, [], ctx.smoke)
+        model, row = load_adapter(str(out), model_args=parse_config(argv)[0]), "text-only LM, 4-bit LoRA (titles)"
+    else:
+        model, row = load_base_model(replace(model_args, quantization="none")), "SmolLM2-135M zero-shot, titles"
+    start = time.perf_counter()
+    scores, targets = rank_rows(model, encoder, data.rows, data.log.catalog)
+    return {"rows": {row: {"users": list(data.rows["user"]), "loo": _ranks(target_ranks(scores, targets)),
+                           "eval seconds": time.perf_counter() - start, **perf}}}
+
+
+def run_scale(ctx: Context) -> dict:
+    results = {}
+    for n in ((2_000,) if ctx.smoke else (10_000, 100_000)):
+        path = ROOT / "outputs" / f"scale-{n}.json"
+        run = run_measured([sys.executable, __file__, "--scale-child", str(n)])
+        results[str(n)] = {**json.loads(path.read_text()), "peak RSS MB": run.peak_rss_mb}
+    return {"scale": results}
+
+
+def scale_child(n: int) -> None:
+    """Add ``n`` item tokens to the demo model, wrap it with LoRA + trainable tokens, score 16 users."""
+    from instructrec_peft.item_init import text_means
+    from instructrec_peft.item_scoring import item_scores
+    from instructrec_peft.item_tokens import add_item_tokens, resize_for_items
+    from instructrec_peft.modeling import wrap_model
+
+    model_args, _, _ = parse_config([str(ITEMS)])
+    tokenizer = load_tokenizer(model_args)
+    timings = {}
+    start = time.perf_counter()
+    tokens = add_item_tokens(tokenizer, [str(i) for i in range(n)], [f"Item {i} (synthetic)" for i in range(n)])
+    timings["add tokens s"] = time.perf_counter() - start
+    model = load_base_model(model_args)
+    start = time.perf_counter()
+    rows = text_means(model, tokenizer, tokens.texts)
+    resize_for_items(model, tokens)
+    model.get_input_embeddings().weight.data[tokens.first_id:] = rows
+    timings["resize + init s"] = time.perf_counter() - start
+    model = wrap_model(model, model_args, trainable_tokens=list(tokens.id_range))
+    encoder = PromptEncoder(tokenizer, chat_template=False)
+    rng = np.random.default_rng(0)
+    prompts = encoder.prompt_ids([f"A user watched {''.join(tokens.token(str(i)) for i in rng.integers(n, size=50))}. "
+                                  "Predict the next movie they will watch." for _ in range(16)])
+    item_scores(model, prompts[:2], tokens.id_range)  # warm-up
+    start = time.perf_counter()
+    scores = item_scores(model, prompts, tokens.id_range, batch_size=16)
+    timings["score 16 users s"] = time.perf_counter() - start
+    timings["trainable parameters"] = model.get_nb_trainable_parameters()[0]
+    timings["scores shape"] = list(scores.shape)
+    write_text_atomic(ROOT / "outputs" / f"scale-{n}.json", json.dumps(timings))
+
+
+# ---- the report --------------------------------------------------------------------------------------
+
+def _metric_table(rows: dict, protocol: str, sasrec: dict | None, ci: tuple[str, ...]) -> str:
+    """Metrics, 95% intervals and the paired difference to SASRec, over the users every row shares."""
+    common = set.intersection(*(set(r["users"]) for r in rows.values()))
+    lines = ["| system | users | " + " | ".join(c.upper() for c in ci) + " | "
+             + " | ".join(f"{c.upper()} 95% CI" for c in ci) + " | "
+             + " | ".join(f"{c.upper()} - SASRec (95% CI)" for c in ci) + " |",
+             "|" + "---|" * (2 + 3 * len(ci))]
+    base = None
+    if sasrec is not None and protocol in sasrec:
+        base = {u: r for u, r in zip(sasrec["users"], sasrec[protocol]) if u in common}
+    for name, row in rows.items():
+        ranks = {u: r for u, r in zip(row["users"], row[protocol]) if u in common}
+        users = sorted(ranks)
+        values = np.array([np.inf if ranks[u] is None else ranks[u] for u in users], dtype=np.float64)
+        cells, cis, diffs = [], [], []
+        for metric in ci:
+            per = per_user(values, metric)
+            lo, hi = bootstrap_ci(per)
+            cells.append(f"{per.mean():.3f}")
+            cis.append(f"{lo:.3f}-{hi:.3f}")
+            if base is not None and name != "SASRec":
+                other = per_user(np.array([np.inf if base[u] is None else base[u] for u in users], dtype=np.float64),
+                                 metric)
+                d, dlo, dhi = paired_ci(per, other)
+                diffs.append(f"{d:+.3f} ({dlo:+.3f} to {dhi:+.3f})")
+            else:
+                diffs.append("")
+        lines.append(f"| {name} | {len(users)} | " + " | ".join(cells) + " | " + " | ".join(cis) + " | "
+                     + " | ".join(diffs) + " |")
+    return "\n".join(lines)
+
+
+def _with(protocol: str, sections: dict) -> dict:
+    return {name: row for section in sections.values() for name, row in section.get("rows", {}).items()
+            if row.get(protocol)}
+
+
+def render(store: dict, report: Path) -> None:
+    sections = store["sections"]
+    sasrec = sections.get("baselines", {}).get("rows", {}).get("SASRec")
+    lines = ["# Benchmark: SmolLM2-135M recommenders vs baselines on ML-100K", "",
+             f"Generated by `python recipes/benchmark.py` (sections: {', '.join(sections)}; "
+             f"{sum(store['minutes'].values()):.0f} min in all). {store['machine']}. Chronological leave-one-out "
+             f"split; seed {store['seed']}; every test user. Intervals: 95% bootstrap over users; \"- SASRec\" is "
+             "the paired difference (the same users resampled for both), so an interval that excludes 0 is a "
+             "difference beyond noise. Missing sections have not been run yet.", ""]
+    missing = [s for s in SECTIONS if s not in sections]
+    if missing:
+        lines += [f"Not run yet: {', '.join(missing)}.", ""]
+    for protocol, title, metrics in (
+            ("loo-random-10", "loo-random-10 (target + 9 never-touched items; the same candidates for every row)",
+             ("hr@1", "ndcg@3", "ndcg@10")),
+            ("full", "full ranking (every item the user has not touched)", ("hr@10", "ndcg@10")),
+            ("rerank", "rerank-top20 (SASRec's top 20, reordered; a target outside them is a miss)",
+             ("hr@1", "ndcg@10"))):
+        key = "loo" if protocol == "loo-random-10" else protocol
+        rows = _with(key, sections)
+        if rows:
+            lines += [f"## {title}", "", _metric_table(rows, key, sasrec, metrics), ""]
+    perf = {name: row for name, row in _with("loo", sections).items() if "train seconds" in row}
+    if perf:
+        lines += ["## Training (each tuning run in its own process)", "",
+                  "Tokens are the non-padding tokens trained on; train seconds include the periodic validation of the "
+                  "item-token runs (100 users every 30 steps); peak RSS is the tuning process's own.", "",
+                  "| system | steps | train seconds | tokens | tokens/s | peak RSS MB | evaluation seconds |",
+                  "|---|---|---|---|---|---|---|",
+                  *[f"| {k} | {v['steps']} | {v['train seconds']:.0f} | {v['tokens']} | {v['tokens/s']:.0f} | "
+                    f"{v['peak RSS MB']:.0f} | {v['eval seconds']:.0f} |" for k, v in perf.items()], ""]
+    baselines = sections.get("baselines")
+    if baselines:
+        lines += ["Baseline fits: " + ", ".join(f"{k} {v['fit seconds']:.0f} s" for k, v in baselines["rows"].items())
+                  + ".", ""]
+    scale = sections.get("scale", {}).get("scale")
+    if scale:
+        lines += ["## Scale: a synthetic catalogue (`--sections scale`)", "",
+                  "The demo model with n item tokens (titles \"Item i (synthetic)\"), LoRA + trainable item rows, "
+                  "scoring 16 users of 50 history items each (one forward pass ranks all n items); each n in its own "
+                  "process.", "",
+                  "| items | add tokens s | resize + init s | trainable parameters | score 16 users s | peak RSS MB |",
+                  "|---|---|---|---|---|---|",
+                  *[f"| {n} | {v['add tokens s']:.1f} | {v['resize + init s']:.1f} | {v['trainable parameters']} | "
+                    f"{v['score 16 users s']:.2f} | {v['peak RSS MB']:.0f} |" for n, v in scale.items()], ""]
+    curves = {name: row["curve"] for name, row in perf.items() if row.get("curve")}
+    if curves and baselines:
+        end = max(int(x) for c in curves.values() for x in c)
+        for name, value in baselines["valid_ndcg@10"].items():
+            curves[f"{name} (fitted)"] = {"0": value, str(end): value}
+        curve_panels({"validation NDCG@10 (loo-random-10, 100 users) vs training seconds": curves,
+                      "SASRec validation NDCG@10 (full ranking) vs epoch": {"SASRec": baselines["sasrec_curve"]}},
+                     report.parent / "benchmark_curves.png",
+                     xlabels={"validation NDCG@10 (loo-random-10, 100 users) vs training seconds": "training seconds",
+                              "SASRec validation NDCG@10 (full ranking) vs epoch": "epoch"})
+        lines += ["## Learning curves", "", "Each LM's validation NDCG@10 (100 users, every 30 steps) against its "
+                  "training seconds (steps times the run's mean step time); the baselines' level on the same rows as "
+                  "flat lines.", "", "![curves](benchmark_curves.png)", ""]
+    loo = _with("loo", sections)
+    if loo:
+        metric_bars({k: ranking_metrics(np.array([np.inf if r is None else r for r in v["loo"]], dtype=float), KS)
+                     for k, v in loo.items()}, report.parent / "benchmark_metrics.png",
+                    title="loo-random-10 on ML-100K, all test users")
+        lines += ["![metrics](benchmark_metrics.png)", ""]
+    lines += ["Versions: " + ", ".join(f"{k} {v}" for k, v in store["versions"].items()) + ".", ""]
+    write_text_atomic(report, "\n".join(lines))
 
 
 def main(argv=None):
     args = make_parser().parse_args(argv)
-    smoke = ["--max_steps", "2", "--eval_steps", "1", "--eval_users", "2"] if args.smoke else []
-    if args.smoke:
-        args.users, args.speed_users, args.sasrec_epochs = 4, 1, 2
-    started = time.perf_counter()
-    timings, perf, curves = {}, {}, {}
-    model_args, data_args, train_args = parse_config([str(DEMO)])
-    seed = train_args.seed
-    encoder = PromptEncoder(load_tokenizer(model_args), system_prompt=data_args.system_prompt)
-    data = protocol_rows("loo-random-10", data_args, encoder, seed=seed, users=args.users)
-    split, catalog, rows = data.split, data.log.catalog, data.rows
-    items = list(catalog.texts)
-
-    # ---- baselines: full ranking and loo-random-10 (the LM's users, and all users) -------------
-    baselines = {"popularity": Popularity.fit(split, items)}
-    baselines["BPR-MF"] = timed(timings, "BPR-MF fit", BPR.fit, split, items, epochs=1 if args.smoke else 30, seed=seed)
-    baselines["SASRec"] = timed(timings, "SASRec fit", SASRec.fit, split, items, epochs=args.sasrec_epochs,
-                                eval_every=1 if args.smoke else 5, patience=25, lr=3e-3, batch_size=64, seed=seed)
-    sasrec = baselines["SASRec"]
-    full = {name: ranking_metrics(full_ranking_ranks(m, split), KS) for name, m in baselines.items()}
-    loo = {name: ranking_metrics(target_ranks(*m.rank_rows(rows)), KS) for name, m in baselines.items()}
-    all_rows = protocol_rows("loo-random-10", data_args, encoder, seed=seed, users=8 if args.smoke else 0).rows
-    loo_all = {name: ranking_metrics(target_ranks(*m.rank_rows(all_rows)), KS) for name, m in baselines.items()}
-
-    # ---- LMs on loo-random-10 ------------------------------------------------------------------
-    base = load_base_model(replace(model_args, quantization="none"))
-    ranked = timed(timings, f"zero-shot loo-random-10 ({len(rows)} users)", rank_rows, base, encoder, rows, catalog,
-                   progress=False)
-    loo["SmolLM2-135M zero-shot"] = ranking_metrics(target_ranks(*ranked), KS)
-    adapters = {}
-    for name, overrides in VARIANTS.items():
-        out = ROOT / "outputs" / f"{'smoke' if args.smoke else 'bench'}-{name.lower().replace(' ', '-')}"
-        variant = [str(DEMO), "--output_dir", str(out), "--eval_strategy", "steps", "--eval_steps", "25",
-                   "--eval_users", "30", *overrides, *smoke]
-        if not (args.skip_tuning and (out / "adapter_model.safetensors").is_file()):
-            run = run_measured([sys.executable, str(ROOT / "recipes" / "tune.py"), *variant])
-            results = json.loads((out / "train_results.json").read_text())
-            perf[name] = {"train seconds": results["train_runtime"], "tokens": results["train_tokens"],
-                          "tokens/s": results["train_tokens_per_second"], "process seconds": run.seconds,
-                          "peak RSS MB": run.peak_rss_mb}
-        state = json.loads((out / "trainer_state.json").read_text())
-        curves.setdefault("LM training loss", {})[name] = {e["step"]: e["loss"] for e in state["log_history"]
-                                                           if "loss" in e}
-        curves.setdefault("LM validation NDCG@10 (loo-random-10, 30 users)", {})[name] = {
-            e["step"]: e["eval_ndcg@10"] for e in state["log_history"] if "eval_ndcg@10" in e}
-        adapters[name] = load_adapter(str(out), model_args=parse_config(variant)[0])
-        ranked = timed(timings, f"{name} loo-random-10 ({len(rows)} users)", rank_rows, adapters[name], encoder, rows,
-                       catalog, progress=False)
-        loo[f"+ {name}"] = ranking_metrics(target_ranks(*ranked), KS)
-    curves["SASRec validation NDCG@10 (full ranking)"] = {"SASRec": sasrec.history}
-
-    # ---- rerank-top20 --------------------------------------------------------------------------
-    rerank = {}
-    for name in RERANKERS:
-        retrieved, reranked = timed(timings, f"rerank-top20 by {name} ({len(rows)} users)", rerank_ranks,
-                                    adapters[name], encoder, data, sasrec, 20, progress=False)
-        rerank["SASRec alone"] = ranking_metrics(retrieved, KS)
-        rerank[f"SASRec + {name} reranker"] = ranking_metrics(reranked, KS)
-    recall20 = float((retrieved <= 20).mean())
-
-    # ---- scoring speed -------------------------------------------------------------------------
-    speed = {}
-    for n in (10, 20):
-        speed_rows = eval_rows(split, data.log, replace(data_args, num_candidates=n), encoder, seed, "test",
-                               args.speed_users)
-        speed[n] = scoring_throughput(base, encoder, speed_rows, catalog, SPEED_METHODS)
-
-    # ---- report --------------------------------------------------------------------------------
-    minutes = (time.perf_counter() - started) / 60
+    if args.scale_child:
+        return scale_child(args.scale_child)
     report = Path(args.report)
-    metric_bars(loo, report.parent / "benchmark_metrics.png", title="loo-random-10 on ML-100K")
-    curve_panels(curves, report.parent / "benchmark_curves.png",
-                 xlabels={"SASRec validation NDCG@10 (full ranking)": "epoch"})
-    versions = {m.__name__: m.__version__ for m in _modules()}
-    users = lambda table, n: {k: n for k in table}  # noqa: E731
-    lines = [
-        "# Benchmark: instruction-tuned SmolLM2-135M vs baselines on ML-100K", "",
-        f"Generated by `python recipes/benchmark.py` ({minutes:.0f} min). Machine: {platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads; " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ". "
-        f"Chronological leave-one-out split; seed {seed}; LM rows use the first {len(rows)} test users (by id), "
-        "the demo budget (50 steps x 8 examples, `recipes/configs/demo-cpu.yaml`) and template "
-        f"`{data_args.eval_template}`. One seed: read differences of a few points as noise.", "",
-        f"## loo-random-10 ({len(rows)} users; target + 9 never-touched items)", "", format_table(loo, users(loo, len(rows))),
-        "", "## loo-random-10, baselines on all 943 users", "", format_table(loo_all, users(loo_all, len(all_rows))), "",
-        f"## rerank-top20 ({len(rows)} users; SASRec recall@20 = {recall20:.3f}; a target outside the 20 is a miss)",
-        "", format_table(rerank, users(rerank, len(rows))), "",
-        "## full ranking (baselines, all 943 users, every never-touched item)", "",
-        format_table(full, users(full, len(split.evaluated))), "",
-        "## Training (each tuning run in its own process)", "",
-        "Tokens are the non-padding tokens of the batches trained on; peak RSS is the tuning process's own.", "",
-        "| variant | train seconds | tokens | tokens/s | peak RSS MB |", "|---|---|---|---|---|",
-        *[f"| {k} | {v['train seconds']:.0f} | {v['tokens']} | {v['tokens/s']:.0f} | {v['peak RSS MB']:.0f} |"
-          for k, v in perf.items()], "",
-        f"## Candidate scoring speed (fp32 base, {args.speed_users} users, candidates/s, tokenisation excluded)", "",
-        "| candidates | " + " | ".join(SPEED_METHODS) + " | shared-prefix / naive |", "|---" * (len(SPEED_METHODS) + 2) + "|",
-        *[f"| {n} | " + " | ".join(f"{speed[n][m]:.1f}" for m in SPEED_METHODS)
-          + f" | {speed[n]['shared_prefix'] / speed[n]['naive']:.1f}x |" for n in speed], "",
-        "## Wall times (seconds)", "", "| step | seconds |", "|---|---|",
-        *[f"| {k} | {v:.0f} |" for k, v in timings.items()], "",
-        "![metrics](benchmark_metrics.png)", "", "![curves](benchmark_curves.png)", "",
-    ]
-    report.write_text("\n".join(lines))
-    (report.parent / "benchmark.json").write_text(json.dumps(
-        {"loo": loo, "loo_all": loo_all, "rerank": rerank, "full": full, "perf": perf, "timings": timings,
-         "speed": speed, "curves": curves, "versions": versions, "seed": seed}, indent=2, default=str))
+    if args.smoke and report == Path(make_parser().get_default("report")):
+        report = ROOT / "outputs" / "benchmark-smoke.md"  # a smoke run never overwrites the real report
+    store_path = report.with_suffix(".json")
+    store = json.loads(store_path.read_text()) if store_path.is_file() and not args.smoke else {}
+    store.setdefault("sections", {})
+    store.setdefault("minutes", {})
+    store.update(machine=f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads", seed=42,
+                 versions={m.__name__: m.__version__ for m in _modules()})
+    ctx = Context(args.smoke) if args.sections else None
+    runners = {"baselines": run_baselines, "items-zero-shot": run_items_zero_shot, "scale": run_scale,
+               **{s: (lambda c, s=s: run_item_variant(c, s)) for s in ITEM_VARIANTS},
+               **{s: (lambda c, s=s: run_text(c, s)) for s in ("text-lora", "text-zero-shot")}}
+    for section in args.sections:
+        start = time.perf_counter()
+        store["sections"][section] = runners[section](ctx)
+        store["minutes"][section] = (time.perf_counter() - start) / 60
+        write_text_atomic(store_path, json.dumps(store, indent=1, default=float))  # partial results survive a crash
+        render(store, report)
+        print(f"section {section}: {store['minutes'][section]:.1f} min", flush=True)
+    render(store, report)
     print(report.read_text())
 
 

@@ -303,3 +303,13 @@ def test_item_token_config_errors(tiny_assets, tmp_path):
         tiny_configs(tiny_assets, tmp_path, item_tokens=True, item_token_init="bpr")
     with pytest.raises(ValueError, match="DataArguments.item_text: 'title' is not one of"):
         tiny_configs(tiny_assets, tmp_path, item_tokens=True, item_text="title")
+
+
+def test_the_card_describes_item_tokens_and_resizes_before_loading(item_run):
+    arch, out, result, _ = item_run
+    card = (out / "README.md").read_text()
+    manifest = json.loads((out / "instructrec_manifest.json").read_text())
+    assert f"Each of the catalogue's {len(manifest['item_tokens']['items'])} movies is one new token" in card
+    assert "base.resize_token_embeddings(len(tokenizer))" in card
+    assert "plus its BPR-MF factor" in card
+    assert f'rec.recommend(history=["{manifest["item_tokens"]["texts"][0]}"' in card
