@@ -47,3 +47,35 @@ def test_local_evaluate_modules_load_without_the_hub():
     assert pointwise.compute(predictions=[0.9, 0.2, 0.5, 0.5], references=[1, 0, 1, 0]) == {"auc": 0.875}
     with pytest.raises(ValueError, match="unknown metric 'bleu'"):
         load_metric("bleu")
+
+
+def test_per_user_values_and_bootstrap_intervals():
+    from instructrec_peft.metrics.bootstrap import bootstrap_ci, paired_ci, per_user, summarize
+
+    ranks = np.array([1, 2, 11, np.inf])
+    assert per_user(ranks, "hr@1").tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert per_user(ranks, "hr@10").tolist() == [1.0, 1.0, 0.0, 0.0]
+    np.testing.assert_allclose(per_user(ranks, "ndcg@10"), [1.0, 1 / np.log2(3), 0.0, 0.0])
+    assert per_user(ranks, "mrr").tolist() == [1.0, 0.5, 1 / 11, 0.0]
+    with pytest.raises(ValueError, match="unknown metric 'auc'"):
+        per_user(ranks, "auc")
+    # A constant sample has a zero-width interval; a 0/1 sample's interval holds its mean.
+    assert bootstrap_ci(np.full(50, 0.25)) == (0.25, 0.25)
+    lo, hi = bootstrap_ci(np.r_[np.ones(30), np.zeros(70)])
+    assert lo < 0.3 < hi and 0.15 < lo and hi < 0.45
+    # Paired: b = a - 0.1 exactly, so the difference and its interval are 0.1.
+    a = np.random.default_rng(0).random(40)
+    assert paired_ci(a, a - 0.1) == pytest.approx((0.1, 0.1, 0.1))
+    with pytest.raises(ValueError, match="same users"):
+        paired_ci(a, a[:-1])
+    metrics, intervals = summarize(np.array([1, 1, 3, 20]), (1, 10), ("hr@1",))
+    assert metrics["hr@1"] == 0.5 and metrics["hr@10"] == 0.75 and set(intervals) == {"hr@1"}
+
+
+def test_format_table_adds_interval_columns():
+    from instructrec_peft.evaluation import format_table
+
+    table = format_table({"a": {"hr@1": 0.5, "ndcg@10": 0.7}, "b": {"hr@1": 0.4, "ndcg@10": 0.6}}, {"a": 3, "b": 3},
+                         columns=("hr@1", "ndcg@10"), intervals={"a": {"hr@1": (0.4, 0.6)}})
+    assert table.splitlines() == ["| system | users | HR@1 | NDCG@10 | HR@1 95% CI |", "|---|---|---|---|---|",
+                                  "| a | 3 | 0.500 | 0.700 | 0.400-0.600 |", "| b | 3 | 0.400 | 0.600 |  |"]
