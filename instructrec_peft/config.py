@@ -154,6 +154,9 @@ class DataArguments:
         "help": "system message for chat-template models (default: the template's own)"})
     chat_template: bool | None = field(default=None, metadata={
         "help": "wrap prompts in the tokenizer's chat template (default: when it has one); false: plain text"})
+    answer_separator: str = field(default="\n", metadata={
+        "help": "plain-text prompts (chat_template: false): text between the prompt and the answer; item-token "
+                "configs use '' so that the answer directly follows the last history item"})
     # --- items as tokens
     item_tokens: bool = field(default=False, metadata={
         "help": "one new token per catalogue item: histories, answers and scores use it (item_tokens.py)"})

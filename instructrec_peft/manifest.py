@@ -44,6 +44,7 @@ class Manifest:
     item_tokens: dict | None = None
     item_text: str = "title"
     history_style: str = "quoted"
+    answer_separator: str = "\n"
     builtin_templates_version: str = BUILTIN_VERSION
     package_version: str = __version__
 

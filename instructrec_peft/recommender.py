@@ -73,8 +73,7 @@ class Recommender:
         self.feedback_path = feedback_path
         self.model, self.tokenizer, self.manifest = model, tokenizer, manifest
         self.templates = {t.name: t for t in manifest.register()}
-        self.encoder = PromptEncoder(tokenizer, chat_template=manifest.chat_template,
-                                     system_prompt=manifest.system_prompt)
+        self.encoder = PromptEncoder.for_settings(tokenizer, manifest)
         self.scoring = scoring
         self._catalog: _Texts | None = None
         self.item_tokens: ItemTokens | None = None

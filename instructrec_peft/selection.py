@@ -60,7 +60,7 @@ def cross_validate_mixes(argv: Sequence[str], mixes: Sequence[str], folds: int =
         raise ValueError("no template mixes to compare")
     model_args, data_args, train_args = parse_config(list(argv))
     tokenizer = load_tokenizer(model_args)
-    encoder = PromptEncoder(tokenizer, system_prompt=data_args.system_prompt)
+    encoder = PromptEncoder.for_settings(tokenizer, data_args)
     log = load_log(data_args)
     split = leave_one_out(log, min_interactions=data_args.min_interactions)
     fold_users = user_folds(split.evaluated, folds, seed=train_args.seed)

@@ -41,7 +41,10 @@ class PromptEncoder:
     """Turns (prompt, completion) text into ``input_ids`` and completion-only ``labels``.
 
     ``chat_template``: ``None`` uses the tokenizer's chat template when it has one; ``False``
-    uses plain text (prompt, newline, completion); ``True`` requires a chat template.
+    uses plain text (prompt, ``separator``, completion); ``True`` requires a chat template.
+    ``separator``: between a plain-text prompt and its completion; item-token runs use ``""`` so
+    that the answer directly follows the last history item, the position that predicts the next
+    item in every other place of the history too.
     ``max_length``: pairs longer than this are refused rather than cut, since a cut completion
     teaches a wrong answer and a cut prompt is the template's job (its history budget).
     """
@@ -50,6 +53,7 @@ class PromptEncoder:
     chat_template: bool | None = None
     system_prompt: str | None = None
     max_length: int | None = None
+    separator: str = "\n"
 
     def __post_init__(self):
         has_template = bool(getattr(self.tokenizer, "chat_template", None))
@@ -63,10 +67,17 @@ class PromptEncoder:
             limit = getattr(self.tokenizer, "model_max_length", None)
             self.max_length = limit if isinstance(limit, int) and limit < 1_000_000 else None
 
+    @classmethod
+    def for_settings(cls, tokenizer, settings) -> "PromptEncoder":
+        """The encoder of a ``DataArguments`` or a ``Manifest`` (``chat_template``, ``system_prompt``,
+        ``answer_separator``)."""
+        return cls(tokenizer, chat_template=settings.chat_template, system_prompt=settings.system_prompt,
+                   separator=getattr(settings, "answer_separator", "\n"))
+
     def prompt_text(self, prompt: str) -> str:
         """The exact text the model sees before the completion."""
         if not self.chat_template:
-            return prompt + "\n"
+            return prompt + self.separator
         messages = [{"role": "user", "content": prompt}]
         if self.system_prompt is not None:
             messages.insert(0, {"role": "system", "content": self.system_prompt})

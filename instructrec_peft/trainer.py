@@ -109,8 +109,8 @@ class InstructRecTrainer(Trainer):
             # PEFT would save the whole resized embedding matrix (twice, input and tied head) on
             # seeing a vocabulary larger than the base's; the trained rows are in the adapter already.
             model.save_pretrained = functools.partial(type(model).save_pretrained, model, save_embedding_layers=False)
-        self.encoder = encoder or PromptEncoder(processing_class, chat_template=data_args.chat_template if data_args else None,
-                                                system_prompt=data_args.system_prompt if data_args else None)
+        self.encoder = encoder or (PromptEncoder.for_settings(processing_class, data_args) if data_args
+                                   else PromptEncoder(processing_class))
         self.model_args, self.data_args = model_args, data_args
         self.catalog, self.manifest = catalog, manifest
         if eval_dataset is not None and catalog is None:

@@ -50,7 +50,7 @@ def transfer_matrix(argv: Sequence[str], domains: Mapping[str, Sequence[str]], o
     adapters = {name: tune_domain(argv, categories, Path(output_root) / name, retrain=retrain)
                 for name, categories in domains.items()}
     model_args, data_args, _ = parse_config(list(argv))
-    encoder = PromptEncoder(load_tokenizer(model_args), system_prompt=data_args.system_prompt)
+    encoder = PromptEncoder.for_settings(load_tokenizer(model_args), data_args)
     base = load_base_model(model_args)
     results = {}
     for name, categories in domains.items():

@@ -38,7 +38,7 @@ class TuneResult:
 
 def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args: InstructRecConfig) -> TuneResult:
     tokenizer = load_tokenizer(model_args)
-    encoder = PromptEncoder(tokenizer, chat_template=data_args.chat_template, system_prompt=data_args.system_prompt)
+    encoder = PromptEncoder.for_settings(tokenizer, data_args)
     model, tokens = None, None
     with train_args.main_process_first(desc="building instruction examples"):
         log = load_log(data_args)
@@ -61,7 +61,8 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
         base_model=model_args.hub_id,
         example={"prompt": data.valid[0]["prompt"], "completion": data.valid[0]["completion"]} if len(data.valid) else None,
         item_tokens=tokens.to_dict() if tokens else None, item_text=data_args.item_text if tokens else "title",
-        history_style=example_config(data_args, train_args.seed).history_style)
+        history_style=example_config(data_args, train_args.seed).history_style,
+        answer_separator=encoder.separator)
     trainer = InstructRecTrainer(
         model, model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
         eval_dataset=data.valid, processing_class=tokenizer, catalog=data.log.catalog, manifest=manifest,

@@ -60,7 +60,7 @@ ITEM_VARIANTS = {  # section -> (row name, overrides of items-cpu.yaml)
     "items-bpr": ("item-token LM, title + BPR init", []),
     "items-text": ("item-token LM, title init", ["--item_token_init", "text"]),
     "items-i2": ("item-token LM, title + BPR init, I2 intentions",
-                 ["--templates", "p1-i0-matching-3", "p1-i2-matching-1", "--eval_template", "p1-i2-matching-1"]),
+                 ["--templates", "p1-i0-matching-5", "p1-i2-matching-3", "--eval_template", "p1-i2-matching-3"]),
 }
 SECTIONS = ("baselines", "items-zero-shot", *ITEM_VARIANTS, "text-lora", "text-zero-shot", "scale")
 ZERO_SHOT_ITEMS = "SmolLM2-135M zero-shot, item tokens from titles"
@@ -83,7 +83,7 @@ class Context:
         self.smoke = smoke
         self.model_args, self.data_args, self.train_args = parse_config([str(ITEMS)])
         self.seed = self.train_args.seed
-        self.encoder = PromptEncoder(load_tokenizer(self.model_args), chat_template=False)
+        self.encoder = PromptEncoder.for_settings(load_tokenizer(self.model_args), self.data_args)
         self.data = protocol_rows("loo-random-10", self.data_args, self.encoder, seed=self.seed, users=8 if smoke else 0)
         self.users = list(self.data.rows["user"])
         self.items = list(self.data.log.catalog.texts)
@@ -132,7 +132,7 @@ def run_items_zero_shot(ctx: Context) -> dict:
     tokenizer = load_tokenizer(ctx.model_args)
     model, tokens = item_token_model(ctx.model_args, replace(ctx.data_args, item_token_init="text"), tokenizer,
                                      ctx.data.log, ctx.seed)
-    encoder = PromptEncoder(tokenizer, chat_template=False)
+    encoder = PromptEncoder.for_settings(tokenizer, ctx.data_args)
     start = time.perf_counter()
     ranked = run_item_lm(model, encoder, ctx.data_args, tokens, ctx.data, seed=ctx.seed)
     return {"rows": {ZERO_SHOT_ITEMS: {"users": ranked.users, "loo": _ranks(ranked.loo), "full": _ranks(ranked.full),
@@ -164,8 +164,7 @@ def run_item_variant(ctx: Context, section: str) -> dict:
     model_args, data_args, _ = parse_config(argv)
     tokens = item_tokens_of(out)
     model = load_adapter(str(out), model_args=model_args)
-    encoder = PromptEncoder(load_tokenizer(replace(model_args, model_name_or_path=str(out))),
-                            chat_template=data_args.chat_template, system_prompt=data_args.system_prompt)
+    encoder = PromptEncoder.for_settings(load_tokenizer(replace(model_args, model_name_or_path=str(out))), data_args)
     start = time.perf_counter()
     ranked = run_item_lm(model, encoder, data_args, tokens, ctx.data, seed=ctx.seed)
     seconds = time.perf_counter() - start
@@ -176,7 +175,7 @@ def run_item_variant(ctx: Context, section: str) -> dict:
 
 def run_text(ctx: Context, section: str) -> dict:
     model_args, data_args, train_args = parse_config([str(TEXT)])
-    encoder = PromptEncoder(load_tokenizer(model_args), system_prompt=data_args.system_prompt)
+    encoder = PromptEncoder.for_settings(load_tokenizer(model_args), data_args)
     data = protocol_rows("loo-random-10", data_args, encoder, seed=ctx.seed, users=8 if ctx.smoke else 0)
     if [r["candidates"] for r in data.rows] != [r["candidates"] for r in ctx.data.rows]:
         raise SystemExit("the text rows' candidates differ from the baselines'; the rows would not be paired")
@@ -208,7 +207,7 @@ def scale_child(n: int) -> None:
     from instructrec_peft.item_tokens import add_item_tokens, resize_for_items
     from instructrec_peft.modeling import wrap_model
 
-    model_args, _, _ = parse_config([str(ITEMS)])
+    model_args, data_args, _ = parse_config([str(ITEMS)])
     tokenizer = load_tokenizer(model_args)
     timings = {}
     start = time.perf_counter()
@@ -221,10 +220,10 @@ def scale_child(n: int) -> None:
     model.get_input_embeddings().weight.data[tokens.first_id:] = rows
     timings["resize + init s"] = time.perf_counter() - start
     model = wrap_model(model, model_args, trainable_tokens=list(tokens.id_range))
-    encoder = PromptEncoder(tokenizer, chat_template=False)
+    encoder = PromptEncoder.for_settings(tokenizer, data_args)
     rng = np.random.default_rng(0)
-    prompts = encoder.prompt_ids([f"A user watched {''.join(tokens.token(str(i)) for i in rng.integers(n, size=50))}. "
-                                  "Predict the next movie they will watch." for _ in range(16)])
+    prompts = encoder.prompt_ids([f"The movies a user watched, in order: "
+                                  f"{''.join(tokens.token(str(i)) for i in rng.integers(n, size=50))}" for _ in range(16)])
     item_scores(model, prompts[:2], tokens.id_range)  # warm-up
     start = time.perf_counter()
     scores = item_scores(model, prompts, tokens.id_range, batch_size=16)

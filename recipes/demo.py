@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # The zero-shot row: the base model with item tokens initialised from the titles alone, untuned.
     tokenizer = load_tokenizer(model_args)
-    encoder = PromptEncoder(tokenizer, chat_template=data_args.chat_template, system_prompt=data_args.system_prompt)
+    encoder = PromptEncoder.for_settings(tokenizer, data_args)
     data = protocol_rows("loo-random-10", data_args, encoder, seed=train_args.seed, users=args.users)
     split, items = data.split, list(data.log.catalog.texts)
     base, tokens = item_token_model(model_args, replace(data_args, item_token_init="text"), tokenizer, data.log,

@@ -313,3 +313,30 @@ def test_the_card_describes_item_tokens_and_resizes_before_loading(item_run):
     assert "base.resize_token_embeddings(len(tokenizer))" in card
     assert "plus its BPR-MF factor" in card
     assert f'rec.recommend(history=["{manifest["item_tokens"]["texts"][0]}"' in card
+
+
+def test_without_a_separator_the_answer_follows_the_last_history_item(bpe_tokenizer):
+    from copy import deepcopy
+
+    from instructrec_peft.tokenization import PromptEncoder
+
+    tok = deepcopy(bpe_tokenizer)
+    tokens = add_item_tokens(tok, ["a", "b", "c"], ["Film A", "Film B", "Film C"])
+    encoder = PromptEncoder(tok, chat_template=False, separator="")
+    f = tokens.first_id
+    out = encode_item_rows(encoder, tokens, {"prompt": ["Film <|item_0|><|item_2|>"], "target": ["b"],
+                                             "task": ["matching"], "preference": ["P1"]})
+    n = len(tok("Film ", add_special_tokens=False)["input_ids"])
+    assert out["input_ids"][0][n:] == [f, f + 2, f + 1]
+    assert out["labels"][0] == [-100] * n + [-100, f + 2, f + 1]
+
+
+def test_the_item_config_parses(tmp_path):
+    from pathlib import Path
+
+    from instructrec_peft.config import parse_config
+
+    config = Path(__file__).parents[1] / "recipes" / "configs" / "items-cpu.yaml"
+    model_args, data_args, train_args = parse_config([str(config), "--output_dir", str(tmp_path)])
+    assert data_args.item_tokens and data_args.answer_separator == "" and data_args.chat_template is False
+    assert data_args.eval_template == "p1-i0-matching-5" and model_args.quantization == "none"
