@@ -11,6 +11,9 @@ Protocols: loo-random-10 (DESIGN.md). With ``--by`` it also scores the same user
 with each template in its own task form (``breakdown.py``) and reports metrics per template or
 pooled per preference / intention / task level: ranking metrics, Yes/No accuracy, precision,
 recall, F1 and AUC for pointwise templates, pair accuracy for pairwise ones.
+
+An adapter tuned with item tokens scores every item in one forward pass: its row is ranked on the
+same candidates, and a second table ranks the whole catalogue (``full``) for it and popularity.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import json
 import sys
 from pathlib import Path
 
+from instructrec_peft.baselines import Popularity, full_ranking_ranks
 from instructrec_peft.breakdown import GROUPS, evaluate_templates, group_results
 from instructrec_peft.config import DataArguments, ModelArguments, parse_config, saved_configs
 from instructrec_peft.evaluation import format_table
 from instructrec_peft.manifest import Manifest
-from instructrec_peft.modeling import load_adapter, load_base_model, load_tokenizer
-from instructrec_peft.protocols import PROTOCOLS, protocol_rows, run_lm, run_popularity
+from instructrec_peft.metrics.formulas import ranking_metrics
+from instructrec_peft.modeling import item_tokens_of, load_adapter, load_base_model, load_tokenizer
+from instructrec_peft.protocols import PROTOCOLS, protocol_rows, run_item_lm, run_lm, run_popularity
 from instructrec_peft.tokenization import PromptEncoder
 
 ZERO_SHOT_TEMPLATES = ["p1-i0-matching-1", "p1-i0-reranking-1", "p1-i0-pointwise-1", "p1-i0-pairwise-1"]
@@ -59,16 +64,33 @@ def main(argv: list[str] | None = None) -> int:
         data_args = DataArguments()
     if args.config:
         _, data_args, _ = parse_config([args.config, "--model_name_or_path", model_args.model_name_or_path])
-    tokenizer = load_tokenizer(model_args)
+    tokens = item_tokens_of(args.adapter) if args.adapter else None
+    if tokens is not None and args.by:
+        raise SystemExit("--by scores each template in its own task form as text; an item-token adapter answers "
+                         "with item tokens (matching) only")
+    # An item-token adapter's tokenizer is its own (it holds the item tokens).
+    tokenizer = load_tokenizer(model_args) if tokens is None else load_tokenizer(
+        ModelArguments(model_name_or_path=args.adapter))
     manifest = Manifest.load(args.adapter) if args.adapter else None
-    encoder = PromptEncoder(tokenizer, chat_template=manifest.chat_template if manifest else None,
-                            system_prompt=manifest.system_prompt if manifest else data_args.system_prompt)
+    encoder = PromptEncoder.for_settings(tokenizer, manifest or data_args)
     data = protocol_rows(args.protocol, data_args, encoder, seed=args.seed, users=args.users)
     model = load_adapter(args.adapter, model_args=model_args) if args.adapter else load_base_model(model_args)
     name = f"adapter {args.adapter}" if args.adapter else f"{args.model} zero-shot"
-    results = {"popularity": run_popularity(data), name: run_lm(model, encoder, data).metrics}
+    results = {"popularity": run_popularity(data)}
+    full = None
+    if tokens is not None:
+        ranked = run_item_lm(model, encoder, data_args, tokens, data, seed=args.seed)
+        results[name] = ranking_metrics(ranked.loo)
+        popularity = Popularity.fit(data.split, list(data.log.catalog.texts))
+        full = {"popularity": ranking_metrics(full_ranking_ranks(popularity, data.split, users=ranked.users)),
+                name: ranking_metrics(ranked.full)}
+    else:
+        results[name] = run_lm(model, encoder, data).metrics
     print(f"{args.protocol}, {len(data.rows)} test users, template {data_args.eval_template}")
     print(format_table(results, {k: len(data.rows) for k in results}))
+    if full is not None:
+        print(f"\nfull ranking (every item the user has not touched), {len(ranked.users)} test users")
+        print(format_table(full, {k: len(ranked.users) for k in full}))
     breakdown = None
     if args.by:
         names = args.templates or ([t["name"] for t in manifest.templates] if manifest else ZERO_SHOT_TEMPLATES)
@@ -85,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         print(format_table(breakdown, users, columns=columns))
     if args.output:
         Path(args.output).write_text(json.dumps({"protocol": args.protocol, "users": len(data.rows),
-                                                 "results": results, "by": args.by, "breakdown": breakdown},
+                                                 "results": results, "full": full, "by": args.by,
+                                                 "breakdown": breakdown},
                                                 indent=2) + "\n")
     return 0
 

@@ -340,3 +340,34 @@ def test_the_item_config_parses(tmp_path):
     model_args, data_args, train_args = parse_config([str(config), "--output_dir", str(tmp_path)])
     assert data_args.item_tokens and data_args.answer_separator == "" and data_args.chat_template is False
     assert data_args.eval_template == "p1-i0-matching-5" and model_args.quantization == "none"
+
+
+def test_evaluate_recipe_ranks_candidates_and_the_catalogue(item_run, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from instructrec_peft.config import saved_configs
+    from instructrec_peft.manifest import Manifest
+    from instructrec_peft.metrics.formulas import ranking_metrics
+    from instructrec_peft.modeling import item_tokens_of, load_adapter
+    from instructrec_peft.protocols import protocol_rows, run_item_lm
+    from instructrec_peft.tokenization import PromptEncoder
+
+    arch, out, result, _ = item_run
+    recipe = Path(__file__).resolve().parents[1] / "recipes" / "evaluate.py"
+    report = tmp_path / "metrics.json"
+    run = subprocess.run([sys.executable, str(recipe), "--adapter", str(out), "--users", "5", "--output", str(report)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "full ranking (every item the user has not touched), 5 test users" in run.stdout
+    saved = json.loads(report.read_text())
+    name = f"adapter {out}"
+    model_args, data_args = saved_configs(out)
+    encoder = PromptEncoder.for_settings(result.trainer.processing_class, Manifest.load(out))
+    data = protocol_rows("loo-random-10", data_args, encoder, seed=42, users=5)
+    ranked = run_item_lm(load_adapter(str(out), model_args=model_args), encoder, data_args, item_tokens_of(out), data,
+                         progress=False)
+    assert saved["results"][name] == pytest.approx(ranking_metrics(ranked.loo))
+    assert saved["full"][name] == pytest.approx(ranking_metrics(ranked.full))
+    assert set(saved["full"]) == {"popularity", name}
