@@ -66,15 +66,19 @@ class ItemLogits:
     SmolLM2, Qwen2 small) and no logit scaling, the last hidden states of the kept positions are
     multiplied by the item tokens' rows alone: the projection onto the ~50k text tokens, the
     largest single matmul of a short item-token example, is never computed. Otherwise the model's
-    own logits are computed at the kept positions and sliced; both give the same numbers.
+    own logits are computed at the kept positions and sliced; both give the same numbers. A model
+    wrapped for distributed training (DDP) also takes the model's own forward, which is where the
+    wrapper synchronises gradients.
     """
 
     def __init__(self, model, id_range: range):
         self.model, self.id_range = model, id_range
-        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        inner = getattr(model, "module", model)  # DDP and similar wrappers keep the model in .module
+        base = inner.get_base_model() if hasattr(inner, "get_base_model") else inner
         config = base.config.get_text_config() if hasattr(base.config, "get_text_config") else base.config
         scaled = any(getattr(config, key, None) not in (None, 1, 1.0) for key in ("logit_scale", "final_logit_softcapping"))
-        self.fast = bool(getattr(config, "tie_word_embeddings", False)) and not scaled and hasattr(base, "get_decoder")
+        self.fast = (inner is model and bool(getattr(config, "tie_word_embeddings", False)) and not scaled
+                     and hasattr(base, "get_decoder"))
         self.base = base
 
     def __call__(self, input_ids, logits_to_keep, attention_mask=None, position_ids=None, **_):

@@ -371,3 +371,43 @@ def test_evaluate_recipe_ranks_candidates_and_the_catalogue(item_run, tmp_path):
     assert saved["results"][name] == pytest.approx(ranking_metrics(ranked.loo))
     assert saved["full"][name] == pytest.approx(ranking_metrics(ranked.full))
     assert set(saved["full"]) == {"popularity", name}
+
+
+def test_item_rows_learn_at_their_own_rate(item_run):
+    arch, out, result, _ = item_run
+    optimizer = result.trainer.optimizer
+    rows = [p for n, p in result.trainer.model.named_parameters() if "trainable_tokens_delta" in n and p.requires_grad]
+    groups = [g for g in optimizer.param_groups if any(p is rows[0] for p in g["params"])]
+    assert len(groups) == 1 and groups[0]["weight_decay"] == 0.0 and len(groups[0]["params"]) == len(rows)
+    assert groups[0]["initial_lr"] == 5e-2  # item_token_learning_rate of the fixture; LoRA's is 1e-2
+    assert {g["initial_lr"] for g in optimizer.param_groups if g is not groups[0]} == {1e-2}
+
+
+def test_initial_rows_are_the_title_mean_plus_a_scaled_factor(tiny_assets, toy_log):
+    from copy import deepcopy
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from instructrec_peft.item_init import item_token_rows, set_item_rows
+    from instructrec_peft.item_tokens import resize_for_items
+    from instructrec_peft.split import leave_one_out
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_assets["llama"])
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])
+    weight = deepcopy(model.get_input_embeddings().weight.detach())
+    items = list(toy_log.catalog.texts)
+    tokens = add_item_tokens(tokenizer, items, [toy_log.catalog.text(i) for i in items])
+    text = item_token_rows(model, tokenizer, tokens, "text")
+    ids = tokenizer(tokens.texts[2], add_special_tokens=False)["input_ids"]
+    torch.testing.assert_close(text[2], weight[ids].mean(0))
+    split = leave_one_out(toy_log)
+    both = item_token_rows(model, tokenizer, tokens, "text+bpr", split=split, seed=0)
+    cf = both - text
+    # The collaborative part's mean norm is half the text part's.
+    assert cf.norm(dim=1).mean().item() == pytest.approx(0.5 * text.norm(dim=1).mean().item(), rel=1e-5)
+    with pytest.raises(ValueError, match="needs the split"):
+        item_token_rows(model, tokenizer, tokens, "text+bpr")
+    resize_for_items(model, tokens)
+    set_item_rows(model, tokens, both)
+    assert torch.equal(model.get_output_embeddings().weight[tokens.first_id:], both)  # tied head: same rows
+    assert torch.equal(model.get_input_embeddings().weight[:tokens.first_id], weight)
