@@ -188,11 +188,8 @@ class TokenCatalog:
         return item in self.texts
 
     def text(self, item: str) -> str:
-        try:
-            return self.texts[item]
-        except KeyError:
-            self.catalog.text(item)  # the catalogue's own error
-            raise
+        shown = self.texts.get(item)
+        return shown if shown is not None else self.catalog.text(item)  # the catalogue's own error
 
     def categories(self, item: str) -> list[str]:
         return self.catalog.categories(item)

@@ -324,12 +324,12 @@ def render(store: dict, report: Path) -> None:
     if curves and baselines:
         end = max(int(x) for c in curves.values() for x in c)
         for name, value in baselines["valid_ndcg@10"].items():
-            curves[f"{name} (fitted)"] = {"0": value, str(end): value}
-        curve_panels({"validation NDCG@10 (loo-random-10, 100 users) vs training seconds": curves,
-                      "SASRec validation NDCG@10 (full ranking) vs epoch": {"SASRec": baselines["sasrec_curve"]}},
+            fitted = baselines["rows"][name]["fit seconds"]
+            curves[f"{name} (fitted in {fitted:.0f} s)"] = {"0": value, str(end): value}
+        lm, sasrec_panel = "LM validation NDCG@10 (100 users)", "SASRec validation NDCG@10 (full)"
+        curve_panels({lm: curves, sasrec_panel: {"SASRec": baselines["sasrec_curve"]}},
                      report.parent / "benchmark_curves.png",
-                     xlabels={"validation NDCG@10 (loo-random-10, 100 users) vs training seconds": "training seconds",
-                              "SASRec validation NDCG@10 (full ranking) vs epoch": "epoch"})
+                     xlabels={lm: "training seconds", sasrec_panel: "epoch"})
         lines += ["## Learning curves", "", "Each LM's validation NDCG@10 (100 users, every 30 steps) against its "
                   "training seconds (steps times the run's mean step time); the baselines' level on the same rows as "
                   "flat lines.", "", "![curves](benchmark_curves.png)", ""]
