@@ -1,4 +1,4 @@
-"""Evaluation protocols (DESIGN names) run on the test split.
+"""Evaluation protocols (the names used in the README and the reports) run on the test split.
 
 ``loo-random-10``: per evaluated user, the test target among 9 items the user never touched,
 sampled with a fixed seed; the LM scores each candidate with the evaluation template, the
@@ -115,7 +115,7 @@ def run_item_lm(model, encoder, data_args: DataArguments, tokens, data: Protocol
     is scored on the same lists. A user whose prompt cannot be built (an I2 template and a target
     without categories) is left out and absent from ``users``.
     """
-    from .item_scoring import full_ranks, score_rows
+    from .item_scoring import full_ranks, rank_item_rows, score_rows
 
     users = list(data.rows["user"])
     prompted = eval_rows(data.split, data.log, data_args, encoder, seed, stage, users, item_tokens=tokens)
@@ -123,8 +123,7 @@ def run_item_lm(model, encoder, data_args: DataArguments, tokens, data: Protocol
     by_user = {row["user"]: n for n, row in enumerate(prompted)}
     rows = [row for row in data.rows if row["user"] in by_user]
     matrix = scores[[by_user[row["user"]] for row in rows]]
-    loo = target_ranks([m[[tokens.position(c) for c in row["candidates"]]] for m, row in zip(matrix, rows)],
-                       [row["candidates"].index(row["target"]) for row in rows])
+    loo = target_ranks(*rank_item_rows(model, encoder, tokens, rows, scores=matrix))
     full = full_ranks(tokens, rows, matrix, data.split, stage, items=list(data.log.catalog.texts))
     return ItemLMRanks([row["user"] for row in rows], loo, full, matrix)
 

@@ -7,7 +7,7 @@
     python recipes/evaluate.py --adapter outputs/demo-cpu --by intention --templates p1-i0-matching-1 p1-i2-matching-1
 
 Prints a table (popularity on the same candidates included) and writes JSON with --output.
-Protocols: loo-random-10 (DESIGN.md). With ``--by`` it also scores the same users and candidates
+Protocols: loo-random-10 (see the README, "Evaluate"). With ``--by`` it also scores the same users and candidates
 with each template in its own task form (``breakdown.py``) and reports metrics per template or
 pooled per preference / intention / task level: ranking metrics, Yes/No accuracy, precision,
 recall, F1 and AUC for pointwise templates, pair accuracy for pairwise ones.
