@@ -34,6 +34,7 @@ SCORING = ("auto", "shared_prefix", "batched")
 TASK_FORMS = ("pointwise", "pairwise", "matching", "reranking")
 ITEM_TOKEN_INITS = ("text", "text+bpr", "text+sasrec")
 ITEM_TEXT_MODES = ("tokens", "token+title", "title")  # the same as item_tokens.ITEM_TEXT_MODES
+NEGATIVE_SOURCES = ("random", "bpr", "sasrec")  # the same as negatives.NEGATIVE_SOURCES
 
 
 def _fail(cls: str, name: str, message: str):
@@ -172,6 +173,10 @@ class DataArguments:
     max_history_items: int = field(default=10, metadata={"help": "newest history items shown"})
     max_prompt_tokens: int = field(default=384, metadata={"help": "prompt budget; the oldest history goes first"})
     num_candidates: int = field(default=10, metadata={"help": "ranking candidates: target + negatives"})
+    negatives: str = field(default="random", metadata={
+        "help": f"negatives of reranking, pairwise and pointwise examples, train and validation: "
+                f"{', '.join(NEGATIVE_SOURCES)} (random: items the user never touched; bpr/sasrec: that baseline's "
+                "best untouched items after the history, fitted on the train split: hard negatives)"})
     examples_per_user: int = field(default=8, metadata={"help": "train targets per user; 0: every train position"})
     max_train_examples: int | None = field(default=None, metadata={"help": "cap on train examples (after shuffling)"})
     feedback_file: str | None = field(default=None, metadata={
@@ -201,6 +206,8 @@ class DataArguments:
             _fail(name, "item_text_fields", "empty; name at least the item-name column")
         if self.item_token_init not in ITEM_TOKEN_INITS:
             _fail(name, "item_token_init", f"{self.item_token_init!r} is not one of {ITEM_TOKEN_INITS}")
+        if self.negatives not in NEGATIVE_SOURCES:
+            _fail(name, "negatives", f"{self.negatives!r} is not one of {NEGATIVE_SOURCES}")
         if self.item_text not in ITEM_TEXT_MODES[:2]:
             _fail(name, "item_text", f"{self.item_text!r} is not one of {ITEM_TEXT_MODES[:2]} (without item tokens "
                   "items are shown by title: set item_tokens: false)")

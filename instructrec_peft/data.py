@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -17,7 +18,10 @@ from .interactions import ColumnMap, InteractionLog, ItemCatalog
 from .split import LeaveOneOutSplit, leave_one_out
 from .templates import get_template
 
-__all__ = ["PreparedData", "load_log", "example_config", "shown_catalog", "eval_rows", "train_rows", "prepare_data"]
+__all__ = ["PreparedData", "load_log", "fit_retriever", "example_config", "shown_catalog", "eval_rows", "train_rows",
+           "prepare_data"]
+
+logger = logging.getLogger(__name__)
 
 
 def load_log(args: DataArguments) -> InteractionLog:
@@ -89,22 +93,34 @@ class PreparedData:
     valid: object  # datasets.Dataset of validation ranking rows (eval_template)
 
 
+def fit_retriever(args: DataArguments, split: LeaveOneOutSplit, log: InteractionLog, seed: int):
+    """The baseline ``args.negatives`` names, fitted on the train split (``None`` for random negatives)."""
+    if args.negatives == "random":
+        return None
+    from .baselines import fit_baseline
+
+    logger.info("fitting %s on the train split: its best untouched items are the negatives", args.negatives)
+    return fit_baseline(args.negatives, split, list(log.catalog.texts), seed=seed)
+
+
 def eval_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments, encoder, seed: int, stage: str,
-              users: int | Sequence[str] = 0, item_tokens=None):
+              users: int | Sequence[str] = 0, item_tokens=None, retriever=None):
     """Ranking rows of ``stage`` with the evaluation template, for the first ``users`` evaluated
-    users (0: all) or for the users listed."""
+    users (0: all) or for the users listed; negatives from ``retriever`` if given, else random."""
     if isinstance(users, int):
         users = split.evaluated[:users] if users else split.evaluated
     return build_examples(split, shown_catalog(log, args, item_tokens), stage, example_config(args, seed, eval_only=True),
-                          count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=users)
+                          count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=users,
+                          retriever=retriever)
 
 
 def train_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments, encoder, seed: int,
-               users: Sequence[str] | None = None, item_tokens=None):
+               users: Sequence[str] | None = None, item_tokens=None, retriever=None):
     """The shuffled training examples of the task mix (of ``users`` only, if given), capped at
-    ``max_train_examples``."""
+    ``max_train_examples``; negatives from ``retriever`` if given, else random."""
     train = build_examples(split, shown_catalog(log, args, item_tokens), "train", example_config(args, seed),
-                           count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=users)
+                           count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=users,
+                           retriever=retriever)
     train = train.shuffle(seed=seed)
     if args.max_train_examples:
         train = train.select(range(min(args.max_train_examples, len(train))))
@@ -116,7 +132,8 @@ def prepare_data(args: DataArguments, encoder, seed: int, log: InteractionLog | 
     """Train and validation rows; ``log`` if already loaded, ``item_tokens`` when ``args.item_tokens``."""
     log = log if log is not None else load_log(args)
     split = leave_one_out(log, min_interactions=args.min_interactions)
-    train = train_rows(split, log, args, encoder, seed, item_tokens=item_tokens)
+    retriever = fit_retriever(args, split, log, seed)
+    train = train_rows(split, log, args, encoder, seed, item_tokens=item_tokens, retriever=retriever)
     if args.feedback_file:
         # Feedback rows come after the cap: they are the point of a feedback round, never cut.
         import datasets
@@ -132,5 +149,6 @@ def prepare_data(args: DataArguments, encoder, seed: int, log: InteractionLog | 
                                   max_prompt_tokens=args.max_prompt_tokens, repeats=args.feedback_repeats)
         train = datasets.concatenate_datasets([train, datasets.Dataset.from_dict(extra, features=train.features)])
         train = train.shuffle(seed=seed)
-    valid = eval_rows(split, log, args, encoder, seed, "valid", args.eval_users, item_tokens=item_tokens)
+    valid = eval_rows(split, log, args, encoder, seed, "valid", args.eval_users, item_tokens=item_tokens,
+                      retriever=retriever)
     return PreparedData(log, split, train, valid)

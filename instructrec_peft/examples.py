@@ -13,7 +13,8 @@ Per task form (InstructRec):
 * matching: the completion is the target's text;
 * reranking: the target among ``num_candidates - 1`` negatives, shuffled, listed with labels.
 
-Negatives are items the user never touched in any stage. Intentions come from the target's
+Negatives are items the user never touched in any stage: random ones, or a retriever's best
+(hard negatives, ``negatives.py``). Intentions come from the target's
 categories (I2: all of them, "a Crime, Thriller movie"; I1: a vaguer phrase from one of them,
 "something suspenseful"); explicit preferences (P2) are statements built from the history's
 ratings ("I like Comedy and Drama movies. I dislike Horror movies."). For the valid and test
@@ -36,6 +37,7 @@ import numpy as np
 from . import templates as registry
 from .errors import DataError, TemplateError
 from .interactions import ItemCatalog
+from .negatives import RandomNegatives, RetrieverNegatives
 from .split import LeaveOneOutSplit
 from .templates import Template, candidate_labels
 from .vocabulary import get_vocabulary
@@ -151,30 +153,6 @@ def preference_statement(categories_by_item: Sequence[Sequence[str]], ratings: S
     return " ".join(parts) or None
 
 
-class _NegativeSampler:
-    """Uniform items a user never touched, by rejection (cheap: users touch few of the items)."""
-
-    def __init__(self, items: Sequence[str], rng: np.random.Generator):
-        self.items = np.asarray(list(items), dtype=object)
-        self.rng = rng
-
-    def sample(self, touched: set[str], n: int, user: str) -> list[str]:
-        if len(self.items) - len(touched) < n:
-            raise DataError(f"user {user!r} touched {len(touched)} of {len(self.items)} items: fewer than {n} "
-                            "negatives are left to sample")
-        chosen: list[str] = []
-        taken = set(touched)
-        while len(chosen) < n:
-            for index in self.rng.integers(len(self.items), size=2 * (n - len(chosen))):
-                item = self.items[index]
-                if item not in taken:
-                    taken.add(item)
-                    chosen.append(item)
-                    if len(chosen) == n:
-                        break
-        return chosen
-
-
 def build_examples(
     split: LeaveOneOutSplit,
     catalog: ItemCatalog,
@@ -184,8 +162,13 @@ def build_examples(
     count_tokens: Callable[[str], int] | None = None,
     max_prompt_tokens: int | None = None,
     users: Sequence[str] | None = None,
+    retriever=None,
 ):
-    """Build the instruction examples of ``stage`` ("train", "valid" or "test") as a Dataset."""
+    """Build the instruction examples of ``stage`` ("train", "valid" or "test") as a Dataset.
+
+    Negatives are random untouched items, or with ``retriever`` (a fitted baseline) its best
+    untouched items after each example's history (``negatives.RetrieverNegatives``).
+    """
     import datasets
 
     config = config or ExampleConfig()
@@ -193,7 +176,7 @@ def build_examples(
         raise ValueError(f"stage must be 'train', 'valid' or 'test', got {stage!r}")
     vocabulary = get_vocabulary(config.vocabulary)
     rng = np.random.default_rng([config.seed, ("train", "valid", "test").index(stage)])
-    sampler = _NegativeSampler(catalog.texts.keys(), rng)
+    sampler = RandomNegatives(catalog.texts.keys(), rng) if retriever is None else RetrieverNegatives(retriever)
     pool = config.pool()
     tasks, weights = list(pool), np.array([config.tasks[t] for t in pool], dtype=float)
     weights /= weights.sum()
@@ -221,7 +204,7 @@ def build_examples(
                 need = config.num_candidates - 1
             else:
                 need = 0 if task == "matching" else 1
-            negatives = sampler.sample(touched, need, user) if need else []
+            negatives = sampler(user, history, touched, need) if need else []
             candidates, label = _task_values(task, target, negatives, catalog, rng, values, pointwise_seen, config)
             pointwise_seen += task == "pointwise"
             if task == "reranking":

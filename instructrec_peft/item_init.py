@@ -56,15 +56,14 @@ def text_means(model, tokenizer, texts: Sequence[str]) -> torch.Tensor:
 
 def collaborative_factors(split, items: Sequence[str], method: str, seed: int = 0) -> np.ndarray:
     """(len(items), k) item factors of a baseline fitted on ``split``'s train part."""
-    from .baselines import BPR, SASRec
+    from .baselines import fit_baseline
 
+    if method not in ("bpr", "sasrec"):
+        raise ValueError(f"unknown collaborative method {method!r}; expected 'bpr' or 'sasrec'")
+    model = fit_baseline(method, split, items, seed=seed)
     if method == "bpr":
-        model = BPR.fit(split, items, epochs=30, seed=seed)
         return model.item_factors
-    if method == "sasrec":
-        model = SASRec.fit(split, items, epochs=200, eval_every=5, patience=25, lr=3e-3, batch_size=64, seed=seed)
-        return model.net.items.weight.detach()[1:].numpy()  # row 0 is padding
-    raise ValueError(f"unknown collaborative method {method!r}; expected 'bpr' or 'sasrec'")
+    return model.net.items.weight.detach()[1:].numpy()  # row 0 is padding
 
 
 def item_token_rows(model, tokenizer, tokens: ItemTokens, init: str = "text+bpr", split=None, seed: int = 0,

@@ -6,8 +6,9 @@ baselines score the same candidates.
 
 ``rerank-top20`` (:func:`rerank_ranks`): a retriever (SASRec) proposes its top 20 unseen items,
 the LM reorders them; a target outside the 20 is a miss (rank ``inf``, zero on every metric), so
-both orderings are judged over all users. ``full`` (baselines only) is
-:func:`baselines.full_ranking_ranks`.
+both orderings are judged over all users. A reranker whose prompt lists the candidates (a
+reranking template, LlamaRec-style) gets them in its prompt, shuffled and labelled
+(:func:`rerank_listed_ranks`). ``full`` (baselines only) is :func:`baselines.full_ranking_ranks`.
 
 >>> data = protocol_rows("loo-random-10", data_args, encoder, seed=42, users=100)   # doctest: +SKIP
 >>> retrieved, reranked = rerank_ranks(model, encoder, data, sasrec, depth=20)      # doctest: +SKIP
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .baselines import Popularity
 from .config import DataArguments
@@ -26,10 +28,12 @@ from .evaluation import RankingResult, evaluate_ranking, rank_rows
 from .interactions import InteractionLog
 from .metrics.formulas import ranking_metrics, target_ranks
 from .split import LeaveOneOutSplit, leave_one_out
+from .scoring import index_scores
 from .templates import get_template
 
 __all__ = ["PROTOCOLS", "ProtocolData", "protocol_rows", "run_lm", "run_popularity", "rerank_ranks", "ItemLMRanks",
-           "run_item_lm", "rerank_item_ranks"]
+           "run_item_lm", "rerank_item_ranks",
+           "rerank_listed_ranks"]
 
 PROTOCOLS = {"loo-random-10": 10}
 
@@ -49,7 +53,7 @@ def protocol_rows(protocol: str, data_args: DataArguments, encoder, seed: int = 
         raise ValueError(f"unknown or not yet supported protocol {protocol!r}; supported: {sorted(PROTOCOLS)}")
     # The rows are text: they fix the users and candidates every system ranks; an item-token
     # model renders its own prompts for them (run_item_lm).
-    args = replace(data_args, num_candidates=PROTOCOLS[protocol], item_tokens=False)
+    args = replace(data_args, num_candidates=PROTOCOLS[protocol], item_tokens=False, negatives="random")
     log = load_log(args)
     split = leave_one_out(log, min_interactions=args.min_interactions)
     rows = eval_rows(split, log, args, encoder, seed, stage, users)
@@ -93,6 +97,38 @@ def rerank_ranks(model, encoder, data: ProtocolData, retriever, depth: int = 20,
                                     progress=progress, desc=f"reranking top {depth}")
         reranked[positions] = target_ranks(scores, targets)
     return retrieved_ranks, reranked
+
+
+def rerank_listed_ranks(model, encoder, data: ProtocolData, data_args: DataArguments, retriever, depth: int = 20, *,
+                        seed: int = 42, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``rerank-top20`` for a listwise reranker: each user's prompt (``data_args.eval_template``, a
+    reranking template) lists the retriever's top ``depth``, shuffled and labelled; a label
+    template scores each candidate by its label's first token (one forward pass), a template that
+    answers with the item by the item's likelihood. Returns the ranks as :func:`rerank_ranks`.
+    """
+    template = get_template(data_args.eval_template)
+    if template.task != "reranking":
+        raise ValueError(f"a listwise reranker needs a reranking evaluation template; {template.name!r} is "
+                         f"{template.task}")
+    args = replace(data_args, num_candidates=depth, item_tokens=False)
+    users = list(data.rows["user"])
+    # The retriever's best untouched items are, at the test stage, its top `depth` but the target.
+    rows = eval_rows(data.split, data.log, args, encoder, seed, "test", users, retriever=retriever)
+    retrieved, reranked = np.full(len(users), np.inf), np.full(len(users), np.inf)
+    for n, row in enumerate(tqdm(rows, desc=f"reranking top {depth}", disable=not progress)):
+        top = retriever.top_k(data.split, row["user"], depth)
+        if row["target"] not in top:
+            continue
+        if set(row["candidates"]) != set(top):
+            raise RuntimeError(f"user {row['user']!r}: the prompt's candidates are not the retriever's top {depth}")
+        retrieved[n] = top.index(row["target"]) + 1
+        prompt_ids = encoder.prompt_ids([row["prompt"]])[0]
+        if template.response_field == "label":
+            scores = index_scores(model, prompt_ids, encoder.label_token_ids(depth))
+        else:
+            scores = rank_rows(model, encoder, [row], data.log.catalog, progress=False)[0][0]
+        reranked[n] = target_ranks([np.asarray(scores)], [row["candidates"].index(row["target"])])[0]
+    return retrieved, reranked
 
 
 @dataclass

@@ -17,6 +17,9 @@ intervals are computed at render time) and re-rendered into the report:
   the learning curve; ``rerank-top20`` (SASRec's top 20 reordered) comes from the same scores;
 * ``text-lora``, ``text-zero-shot``: the text-only method (titles scored by likelihood,
   ``recipes/configs/demo-cpu.yaml``, 50 steps of 8 examples, 4-bit) on ``loo-random-10``;
+* ``text-rerank``: a LlamaRec-style listwise reranker (``recipes/configs/rerank-cpu.yaml``): the
+  prompt lists SASRec's top 20 as labelled titles, trained on SASRec's own top 20 of train
+  positions (hard negatives), scored by each label's first token on ``rerank-top20``;
 * ``scale``: a synthetic catalogue of 10^5 items: adding the tokens, memory, scoring time.
 
 Every row covers the same test users and candidates; intervals are 95% bootstrap over users, and
@@ -37,7 +40,7 @@ import numpy as np
 import torch
 
 import instructrec_peft
-from instructrec_peft.baselines import BPR, SASRec, Popularity, full_ranking_ranks
+from instructrec_peft.baselines import fit_baseline, full_ranking_ranks
 from instructrec_peft.config import parse_config
 from instructrec_peft.data import eval_rows
 from instructrec_peft.evaluation import format_table, rank_rows
@@ -47,13 +50,14 @@ from instructrec_peft.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
 from instructrec_peft.metrics.formulas import ranking_metrics, target_ranks
 from instructrec_peft.modeling import item_tokens_of, load_adapter, load_base_model, load_tokenizer
 from instructrec_peft.plots import curve_panels, metric_bars
-from instructrec_peft.protocols import protocol_rows, rerank_item_ranks, run_item_lm
+from instructrec_peft.protocols import protocol_rows, rerank_item_ranks, rerank_listed_ranks, run_item_lm
 from instructrec_peft.runs import run_measured
 from instructrec_peft.tokenization import PromptEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS = ROOT / "recipes" / "configs" / "items-cpu.yaml"
 TEXT = ROOT / "recipes" / "configs" / "demo-cpu.yaml"
+RERANK = ROOT / "recipes" / "configs" / "rerank-cpu.yaml"
 KS = (1, 3, 5, 10)
 ITEM_VARIANTS = {  # section -> (row name, overrides of items-cpu.yaml)
     "items-bpr": ("item-token LM, title + BPR init", []),
@@ -63,7 +67,7 @@ ITEM_VARIANTS = {  # section -> (row name, overrides of items-cpu.yaml)
     "items-bpr-3ep": ("item-token LM, title + BPR init, 3 epochs", ["--num_train_epochs", "3"]),
 }
 SECTIONS = ("baselines", "items-zero-shot", "items-bpr", "items-text", "scale", "items-i2", "text-lora", "items-bpr-3ep",
-            "text-zero-shot")
+            "text-zero-shot", "text-rerank")
 ZERO_SHOT_ITEMS = "SmolLM2-135M zero-shot, item tokens from titles"
 
 
@@ -93,9 +97,8 @@ class Context:
     @property
     def sasrec(self):
         if self._sasrec is None:
-            self._sasrec = SASRec.fit(self.data.split, self.items, epochs=2 if self.smoke else 300,
-                                      eval_every=1 if self.smoke else 5, patience=25, lr=3e-3, batch_size=64,
-                                      seed=self.seed)
+            smoke = {"epochs": 2, "eval_every": 1} if self.smoke else {}
+            self._sasrec = fit_baseline("sasrec", self.data.split, self.items, seed=self.seed, **smoke)
         return self._sasrec
 
 
@@ -107,8 +110,9 @@ def run_baselines(ctx: Context) -> dict:
     out = {"rows": {}}
     split = ctx.data.split
     models = {}
-    for name, fit in (("popularity", lambda: Popularity.fit(split, ctx.items)),
-                      ("BPR-MF", lambda: BPR.fit(split, ctx.items, epochs=1 if ctx.smoke else 30, seed=ctx.seed)),
+    for name, fit in (("popularity", lambda: fit_baseline("popularity", split, ctx.items)),
+                      ("BPR-MF", lambda: fit_baseline("bpr", split, ctx.items, seed=ctx.seed,
+                                                      **({"epochs": 1} if ctx.smoke else {}))),
                       ("SASRec", lambda: ctx.sasrec)):
         start = time.perf_counter()
         model = models[name] = fit()
@@ -189,6 +193,17 @@ def run_text(ctx: Context, section: str) -> dict:
     scores, targets = rank_rows(model, encoder, data.rows, data.log.catalog)
     return {"rows": {row: {"users": list(data.rows["user"]), "loo": _ranks(target_ranks(scores, targets)),
                            "eval seconds": time.perf_counter() - start, **perf}}}
+
+
+def run_text_rerank(ctx: Context) -> dict:
+    out, argv, perf = _tune("text-rerank", RERANK, [], ctx.smoke)
+    model_args, data_args, _ = parse_config(argv)
+    model = load_adapter(str(out), model_args=model_args)
+    encoder = PromptEncoder.for_settings(load_tokenizer(model_args), data_args)
+    start = time.perf_counter()
+    retrieved, reranked = rerank_listed_ranks(model, encoder, ctx.data, data_args, ctx.sasrec, 20, seed=ctx.seed)
+    return {"rows": {"text-only listwise reranker, SASRec hard negatives": {
+        "users": ctx.users, "rerank": _ranks(reranked), "eval seconds": time.perf_counter() - start, **perf}}}
 
 
 def run_scale(ctx: Context) -> dict:
@@ -297,7 +312,8 @@ def render(store: dict, report: Path) -> None:
         rows = _with(key, sections)
         if rows:
             lines += [f"## {title}", "", _metric_table(rows, key, sasrec, metrics), ""]
-    perf = {name: row for name, row in _with("loo", sections).items() if "train seconds" in row}
+    perf = {name: row for name, row in (_with("loo", sections) | _with("rerank", sections)).items()
+            if "train seconds" in row}
     if perf:
         lines += ["## Training (each tuning run in its own process)", "",
                   "Tokens are the non-padding tokens trained on; train seconds include the periodic validation of the "
@@ -358,6 +374,7 @@ def main(argv=None):
                  versions={m.__name__: m.__version__ for m in _modules()})
     ctx = Context(args.smoke) if args.sections else None
     runners = {"baselines": run_baselines, "items-zero-shot": run_items_zero_shot, "scale": run_scale,
+               "text-rerank": run_text_rerank,
                **{s: (lambda c, s=s: run_item_variant(c, s)) for s in ITEM_VARIANTS},
                **{s: (lambda c, s=s: run_text(c, s)) for s in ("text-lora", "text-zero-shot")}}
     for section in args.sections:

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from instructrec_peft.assets import fetch
-from instructrec_peft.baselines import BPR, SASRec, Popularity, full_ranking_ranks
+from instructrec_peft.baselines import fit_baseline, full_ranking_ranks
 from instructrec_peft.config import parse_config
 from instructrec_peft.evaluation import format_table
 from instructrec_peft.item_init import item_token_model
@@ -74,11 +74,10 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{output}: its item-token map is not this catalogue's; tune again with --retrain")
 
     loo, full = {}, {}
-    baselines = {"popularity (train counts)": Popularity.fit(split, items),
-                 "BPR-MF": BPR.fit(split, items, epochs=30, seed=train_args.seed)}
+    baselines = {"popularity (train counts)": fit_baseline("popularity", split, items),
+                 "BPR-MF": fit_baseline("bpr", split, items, seed=train_args.seed)}
     if args.sasrec:
-        baselines["SASRec"] = SASRec.fit(split, items, epochs=300, eval_every=5, patience=25, lr=3e-3, batch_size=64,
-                                         seed=train_args.seed)
+        baselines["SASRec"] = fit_baseline("sasrec", split, items, seed=train_args.seed)
     users = list(data.rows["user"])
     for name, model in baselines.items():
         loo[name] = target_ranks(*model.rank_rows(data.rows))
