@@ -34,7 +34,7 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
-# The benchmark report (reports/benchmark.md + PNG plots); about 90 minutes on 2 CPU cores.
+# The benchmark report (reports/benchmark.md + PNG plots); about 2 hours on 2 CPU cores.
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) -m instructrec_peft.assets fetch
