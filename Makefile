@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   fetch the demo assets, tune the item-token adapter on ML-100K, evaluate, print the tables
-#   make test   the default test suite (fast, offline but for PyPI)
+#   make test   ruff check, then the default test suite (fast, offline but for PyPI)
 # GPU users pick their own torch build: make demo TORCH="torch==2.5.1"
 
 PYTHON ?= python3
@@ -22,13 +22,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 assets: $(STAMP)
-	$(PY) -m instructrec_peft.assets fetch
+	$(PY) -m instructrec_peft.data.assets fetch
 
 demo: $(STAMP)
-	$(PY) -m instructrec_peft.assets fetch
+	$(PY) -m instructrec_peft.data.assets fetch
 	$(PY) recipes/demo.py
 
 test: $(STAMP)
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
 test-slow: $(STAMP)
@@ -37,20 +38,20 @@ test-slow: $(STAMP)
 # The benchmark report (reports/benchmark.md + PNG plots); about 2 hours on 2 CPU cores.
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
-	$(PY) -m instructrec_peft.assets fetch
+	$(PY) -m instructrec_peft.data.assets fetch
 	$(PY) recipes/benchmark.py
 
 # Training throughput against TRL's SFTTrainer, MFU, scale curves (reports/throughput.md); ~35 min on 2 CPU cores.
 bench-throughput: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
-	$(PY) -m instructrec_peft.assets fetch
+	$(PY) -m instructrec_peft.data.assets fetch
 	$(PY) recipes/bench_throughput.py
 
 # Per-template/aspect metrics, genre-domain transfer, cold start (reports/instructions.md); tunes the text-only
 # adapter it studies (recipes/configs/demo-cpu.yaml, ~12 minutes) when outputs/demo-cpu has none.
 report: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
-	$(PY) -m instructrec_peft.assets fetch
+	$(PY) -m instructrec_peft.data.assets fetch
 	test -f outputs/demo-cpu/adapter_model.safetensors || $(PY) recipes/tune.py recipes/configs/demo-cpu.yaml
 	$(PY) recipes/instruction_report.py
 

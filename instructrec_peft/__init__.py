@@ -3,18 +3,18 @@
 Light modules are imported here; anything that pulls in torch is imported where it is used.
 """
 
-from . import safe_format, templates, vocabulary
+from ._version import __version__
+from .data.interactions import ColumnMap, InteractionLog, ItemCatalog
+from .data.split import LeaveOneOutSplit, leave_one_out
 from .errors import DataError, InstructRecError, TemplateError
-from .interactions import ColumnMap, InteractionLog, ItemCatalog
-from .split import LeaveOneOutSplit, leave_one_out
-from .templates import Template, get_template, register_template
-
-__version__ = "0.1.0"
+from .instructions import safe_format, templates, vocabulary
+from .instructions.templates import Template, get_template, register_template
 
 # Training and model classes import torch and transformers: resolved on first use only.
 _LAZY = {
-    "InstructRecTrainer": "trainer", "InstructRecConfig": "config", "ModelArguments": "config",
-    "DataArguments": "config", "parse_config": "config", "run_tuning": "tuning", "Manifest": "manifest",
+    "InstructRecTrainer": "training.trainer", "InstructRecConfig": "models.config", "ModelArguments": "models.config",
+    "DataArguments": "models.config", "parse_config": "models.config", "run_tuning": "training.tuning",
+    "Manifest": "instructions.manifest", "Recommender": "inference.recommender",
 }
 
 

@@ -9,7 +9,7 @@ PY=${PY:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
 "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'no CUDA device visible to torch')"
 # Offline machines: install only what is missing, and reuse cached assets (INSTRUCTREC_HOME).
 "$PY" -c "import trl, matplotlib" 2>/dev/null || "$PY" -m pip install --quiet -e ".[bench]"
-"$PY" -m instructrec_peft.assets fetch
+"$PY" -m instructrec_peft.data.assets fetch
 # bf16 autocast, the usual GPU setting; more steps and a bigger batch than on CPU, same examples and LoRA.
 "$PY" recipes/bench_throughput.py --bf16 --steps 30 --batch-size 16 --eval-users 50 --sections training evaluation \
     --report reports/throughput-gpu.md "$@"

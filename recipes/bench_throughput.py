@@ -58,7 +58,8 @@ def make_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=12, help="optimizer steps per training run")
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--bf16", action="store_true", help="train in bfloat16 autocast (GPU); the peak is bf16 matmul")
+    parser.add_argument("--bf16", action="store_true",
+                        help="train in bfloat16 autocast (GPU); the peak is bf16 matmul")
     parser.add_argument("--eval-users", type=int, default=20)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--candidates", type=int, nargs="+", default=[10, 20, 100])
@@ -78,17 +79,17 @@ def make_parser():
 
 
 def _configs():
-    from instructrec_peft.config import parse_config
+    from instructrec_peft.models.config import parse_config
 
     return parse_config([str(DEMO), "--quantization", "none"])
 
 
 def _demo(with_log: bool = True) -> SimpleNamespace:
     """The demo's configs, tokenizer and prompt encoder, and (``with_log``) its log and split."""
-    from instructrec_peft.data import load_log
-    from instructrec_peft.modeling import load_tokenizer
-    from instructrec_peft.split import leave_one_out
-    from instructrec_peft.tokenization import PromptEncoder, ensure_pad_token
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.instructions.tokenization import PromptEncoder, ensure_pad_token
+    from instructrec_peft.models.loading import load_tokenizer
+    from instructrec_peft.models.workspace import load_log
 
     model_args, data_args, train_args = _configs()
     tokenizer = load_tokenizer(model_args)
@@ -110,7 +111,7 @@ def _device() -> str:
 def child_train(args) -> dict:
     import datasets
 
-    from instructrec_peft.modeling import load_base_model, peft_config
+    from instructrec_peft.models.loading import load_base_model, peft_config
 
     kind, options = SYSTEMS[args.name]
     demo = _demo(with_log=False)
@@ -121,8 +122,8 @@ def child_train(args) -> dict:
                   eval_strategy="no", logging_steps=10_000, report_to="none", disable_tqdm=True,
                   include_num_input_tokens_seen="non_padding", bf16=args.bf16, dataloader_pin_memory=False)
     if kind == "ours":
-        from instructrec_peft.config import InstructRecConfig
-        from instructrec_peft.trainer import InstructRecTrainer
+        from instructrec_peft.models.config import InstructRecConfig
+        from instructrec_peft.training.trainer import InstructRecTrainer
 
         config = InstructRecConfig(**common, **options)
         trainer = InstructRecTrainer(model_args=model_args, data_args=data_args, args=config, train_dataset=data,
@@ -149,10 +150,10 @@ def child_train(args) -> dict:
 
 
 def child_scale_build(args) -> dict:
-    from instructrec_peft.examples import ExampleConfig, build_examples
-    from instructrec_peft.split import leave_one_out
-    from instructrec_peft.synthetic import synthetic_log
-    from instructrec_peft.tokenization import PromptEncoder
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.data.synthetic import synthetic_log
+    from instructrec_peft.instructions.examples import ExampleConfig, build_examples
+    from instructrec_peft.instructions.tokenization import PromptEncoder
 
     encoder = PromptEncoder(_demo(with_log=False).tokenizer)
     log = synthetic_log(args.size)
@@ -167,11 +168,11 @@ def child_scale_build(args) -> dict:
 def child_scale_eval(args) -> dict:
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from instructrec_peft.data import eval_rows
-    from instructrec_peft.evaluation import rank_rows
-    from instructrec_peft.split import leave_one_out
-    from instructrec_peft.synthetic import synthetic_log
-    from instructrec_peft.tokenization import PromptEncoder
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.data.synthetic import synthetic_log
+    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.instructions.tokenization import PromptEncoder
+    from instructrec_peft.models.workspace import eval_rows
 
     demo = _demo(with_log=False)
     data_args, tokenizer = demo.data_args, demo.tokenizer
@@ -191,9 +192,9 @@ def child_scale_eval(args) -> dict:
 def child_candidates(args) -> dict:
     from dataclasses import replace
 
-    from instructrec_peft.data import eval_rows
-    from instructrec_peft.evaluation import rank_rows
-    from instructrec_peft.modeling import load_base_model
+    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.models.loading import load_base_model
+    from instructrec_peft.models.workspace import eval_rows
 
     demo = _demo()
     rows = eval_rows(demo.split, demo.log, replace(demo.data_args, num_candidates=args.size), demo.encoder, seed=0,
@@ -210,7 +211,7 @@ CHILDREN = {"train": child_train, "scale-build": child_scale_build, "scale-eval"
 
 def run_child(kind: str, args, **extra) -> dict:
     """Run one measurement in a fresh process; its peak RSS is its own."""
-    from instructrec_peft.runs import run_measured
+    from instructrec_peft.experiments.runs import run_measured
 
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "result.json"
@@ -227,7 +228,7 @@ def run_child(kind: str, args, **extra) -> dict:
 
 def training_data(args, path: Path):
     """The first steps x batch-size shuffled demo train examples, tokenised once for every run."""
-    from instructrec_peft.data import train_rows
+    from instructrec_peft.models.workspace import train_rows
 
     demo = _demo()
     rows = train_rows(demo.split, demo.log, demo.data_args, demo.encoder, demo.train_args.seed).select(
@@ -239,9 +240,9 @@ def training_data(args, path: Path):
 
 
 def measure_evaluation(args) -> dict:
-    from instructrec_peft.config import InstructRecConfig
-    from instructrec_peft.data import eval_rows
-    from instructrec_peft.trainer import InstructRecTrainer
+    from instructrec_peft.models.config import InstructRecConfig
+    from instructrec_peft.models.workspace import eval_rows
+    from instructrec_peft.training.trainer import InstructRecTrainer
 
     demo = _demo()
     valid = eval_rows(demo.split, demo.log, demo.data_args, demo.encoder, 42, "valid", args.eval_users)
@@ -262,8 +263,8 @@ def training_section(args, scratch: Path, previous: dict | None = None) -> dict:
     """Every system's run, or with ``--systems`` only those, merged into the ``previous`` runs."""
     from transformers import AutoConfig
 
-    from instructrec_peft.modeling import model_path
-    from instructrec_peft.throughput import lora_train_flops, matmul_flops
+    from instructrec_peft.experiments.throughput import lora_train_flops, matmul_flops
+    from instructrec_peft.models.loading import model_path
 
     data = training_data(args, scratch / "train-tokens")
     lengths = [len(ids) for ids in data["input_ids"]]
@@ -331,11 +332,13 @@ def render(result: dict, args) -> str:
             + f"{training.get('minutes', 0):.0f} min.", "",
             f"**Ours with its defaults (completion-only logits, padded batches) vs TRL SFTTrainer with its defaults: "
             f"{ratio:.2f}x useful tokens/s.** Fastest of ours here: {fastest}.", "",
-            "| system | useful tokens/s | step s | MFU | peak memory MB | loss | vs TRL |", "|---|---|---|---|---|---|---|"]
+            "| system | useful tokens/s | step s | MFU | peak memory MB | loss | vs TRL |",
+             "|---|---|---|---|---|---|---|"]
         for name, run in runs.items():
             memory = run["cuda_peak_mb"] if run["cuda_peak_mb"] is not None else run["peak_rss_mb"]
             lines.append(f"| {name} | {run['tokens_per_second']:.0f} | {run['step_seconds']:.2f} | {run['mfu']:.1%} | "
-                         f"{memory:.0f} | {run['loss']:.4f} | {run['tokens_per_second'] / trl['tokens_per_second']:.2f}x |")
+                         f"{memory:.0f} | {run['loss']:.4f} | "
+                         f"{run['tokens_per_second'] / trl['tokens_per_second']:.2f}x |")
         lines += ["", "Memory: " + ("CUDA peak allocated." if trl["cuda_peak_mb"] is not None else
                                     "peak RSS of the run's process (model, data, optimizer, activations)."),
                   "Loss: the epoch's mean training loss over the same examples; equal losses mean the same work "
@@ -350,7 +353,8 @@ def render(result: dict, args) -> str:
                   f"{evaluation['candidates']} candidates, base model:", "",
                   "| scoring | seconds | NDCG@10 |", "|---|---|---|"]
         lines += [f"| {m} | {v['seconds']:.1f} | {v['ndcg@10']:.3f} |" for m, v in methods.items()]
-        lines += ["", f"Shared-prefix: {methods['batched']['seconds'] / methods['shared_prefix']['seconds']:.1f}x faster "
+        speedup = methods['batched']['seconds'] / methods['shared_prefix']['seconds']
+        lines += ["", f"Shared-prefix: {speedup:.1f}x faster "
                       "than batched (each candidate with its own copy of the prompt), "
                       f"the same ranking metric (exact scoring). {evaluation.get('minutes', 0):.0f} min.", ""]
     scale = result.get("scale")
@@ -361,11 +365,13 @@ def render(result: dict, args) -> str:
                   "Evaluation: split + loo-random-10 rows of every user + scoring them (a 2-layer 64-wide model, so "
                   "the LM's own cost does not hide the pipeline's). Peak memory: the process's, log included. "
                   f"{scale.get('minutes', 0):.0f} min, each point in its own process.", "",
-                  "| interactions | users | build s | build peak MB | eval s | eval peak MB |", "|---|---|---|---|---|---|"]
+                  "| interactions | users | build s | build peak MB | eval s | eval peak MB |",
+                  "|---|---|---|---|---|---|"]
         for n in sorted(scale["build"], key=int):
             b, e = scale["build"][n], scale["evaluation"][n]
             n = int(n)
-            lines.append(f"| {n:,} | {b['users']:,} | {b['seconds']:.1f} | {b['peak_rss_mb']:.0f} | {e['seconds']:.1f} | "
+            lines.append(f"| {n:,} | {b['users']:,} | {b['seconds']:.1f} | {b['peak_rss_mb']:.0f} | "
+                         f"{e['seconds']:.1f} | "
                          f"{e['peak_rss_mb']:.0f} |")
         lines += ["", "Candidates per user (demo model, shared-prefix scoring, 4 users):", "",
                   "| candidates | seconds per user | peak MB |", "|---|---|---|"]
@@ -377,7 +383,7 @@ def render(result: dict, args) -> str:
 
 
 def plot_scale(scale: dict, path: Path) -> None:
-    from instructrec_peft.plots import curve_panels
+    from instructrec_peft.experiments.plots import curve_panels
 
     curve_panels({
         "time vs log size": {"example building": {n: v["seconds"] for n, v in scale["build"].items()},
@@ -403,7 +409,7 @@ def main(argv=None):
         args.steps, args.batch_size, args.eval_users = 2, 2, 2
         args.sizes, args.candidates = [1_000, 2_000], [4, 8]
         args.report = str(ROOT / "outputs" / "throughput-smoke.md")
-    from instructrec_peft.assets import fetch
+    from instructrec_peft.data.assets import fetch
     from instructrec_peft.files import write_text_atomic
 
     fetch()

@@ -41,19 +41,20 @@ import numpy as np
 import torch
 
 import instructrec_peft
-from instructrec_peft.baselines import fit_baseline, full_ranking_ranks
-from instructrec_peft.config import parse_config
-from instructrec_peft.data import eval_rows
-from instructrec_peft.evaluation import format_table, rank_rows
+from instructrec_peft.evaluation.baselines import fit_baseline, full_ranking_ranks
+from instructrec_peft.evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
+from instructrec_peft.evaluation.metrics.formulas import ranking_metrics, target_ranks
+from instructrec_peft.evaluation.protocols import protocol_rows, rerank_item_ranks, rerank_listed_ranks, run_item_lm
+from instructrec_peft.evaluation.ranking import rank_rows
+from instructrec_peft.experiments.plots import curve_panels, metric_bars
+from instructrec_peft.experiments.runs import run_measured
 from instructrec_peft.files import write_text_atomic
-from instructrec_peft.item_init import item_token_model
-from instructrec_peft.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
-from instructrec_peft.metrics.formulas import ranking_metrics, target_ranks
-from instructrec_peft.modeling import item_tokens_of, load_adapter, load_base_model, load_tokenizer
-from instructrec_peft.plots import curve_panels, metric_bars
-from instructrec_peft.protocols import protocol_rows, rerank_item_ranks, rerank_listed_ranks, run_item_lm
-from instructrec_peft.runs import run_measured
-from instructrec_peft.tokenization import PromptEncoder
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.config import parse_config
+from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_base_model, load_tokenizer
+from instructrec_peft.models.workspace import eval_rows
+from instructrec_peft.run_dir import RunDir
+from instructrec_peft.training.item_init import item_token_model
 
 ROOT = Path(__file__).resolve().parents[1]
 ITEMS = ROOT / "recipes" / "configs" / "items-cpu.yaml"
@@ -67,8 +68,8 @@ ITEM_VARIANTS = {  # section -> (row name, overrides of items-cpu.yaml)
                  ["--templates", "p1-i0-matching-5", "p1-i2-matching-3", "--eval_template", "p1-i2-matching-3"]),
     "items-bpr-3ep": ("item-token LM, title + BPR init, 3 epochs", ["--num_train_epochs", "3"]),
 }
-SECTIONS = ("baselines", "items-zero-shot", "items-bpr", "items-text", "scale", "items-i2", "text-lora", "items-bpr-3ep",
-            "text-zero-shot", "text-rerank")
+SECTIONS = ("baselines", "items-zero-shot", "items-bpr", "items-text", "scale", "items-i2", "text-lora",
+            "items-bpr-3ep", "text-zero-shot", "text-rerank")
 ZERO_SHOT_ITEMS = "SmolLM2-135M zero-shot, item tokens from titles"
 
 
@@ -77,7 +78,8 @@ def make_parser():
     parser.add_argument("--sections", nargs="*", default=list(SECTIONS), choices=SECTIONS,
                         help="sections to (re)run; none: only re-render the report")
     parser.add_argument("--report", default=str(ROOT / "reports" / "benchmark.md"))
-    parser.add_argument("--smoke", action="store_true", help="tiny budgets and 8 users: checks the script, not the models")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny budgets and 8 users: checks the script, not the models")
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)  # the scale probe, in its own process
     return parser
 
@@ -90,7 +92,8 @@ class Context:
         self.model_args, self.data_args, self.train_args = parse_config([str(ITEMS)])
         self.seed = self.train_args.seed
         self.encoder = PromptEncoder.for_settings(load_tokenizer(self.model_args), self.data_args)
-        self.data = protocol_rows("loo-random-10", self.data_args, self.encoder, seed=self.seed, users=8 if smoke else 0)
+        self.data = protocol_rows("loo-random-10", self.data_args, self.encoder, seed=self.seed,
+                                  users=8 if smoke else 0)
         self.users = list(self.data.rows["user"])
         self.items = list(self.data.log.catalog.texts)
         self._sasrec = None
@@ -150,8 +153,8 @@ def _tune(name: str, config: Path, overrides: list[str], smoke: bool) -> tuple[P
     if smoke:
         argv += ["--max_steps", "2", "--eval_steps", "1", "--eval_users", "2"]
     run = run_measured([sys.executable, str(ROOT / "recipes" / "tune.py"), *argv])
-    results = json.loads((out / "train_results.json").read_text())
-    state = json.loads((out / "trainer_state.json").read_text())
+    run = RunDir(out)
+    results, state = run.read_json(run.TRAIN_RESULTS), run.read_json(run.trainer_state.name)
     per_step = results["train_runtime"] / max(1, state["global_step"])
     perf = {"train seconds": results["train_runtime"], "tokens": results["train_tokens"],
             "tokens/s": results["train_tokens_per_second"], "process seconds": run.seconds,
@@ -218,10 +221,10 @@ def run_scale(ctx: Context) -> dict:
 
 def scale_child(n: int) -> None:
     """Add ``n`` item tokens to the demo model, wrap it with LoRA + trainable tokens, score 16 users."""
-    from instructrec_peft.item_init import text_means
-    from instructrec_peft.item_scoring import item_scores
-    from instructrec_peft.item_tokens import add_item_tokens, resize_for_items
-    from instructrec_peft.modeling import wrap_model
+    from instructrec_peft.inference.item_scoring import item_scores
+    from instructrec_peft.instructions.item_tokens import add_item_tokens, resize_for_items
+    from instructrec_peft.models.item_rows import text_means
+    from instructrec_peft.models.loading import wrap_model
 
     model_args, data_args, _ = parse_config([str(ITEMS)])
     tokenizer = load_tokenizer(model_args)
@@ -238,8 +241,8 @@ def scale_child(n: int) -> None:
     model = wrap_model(model, model_args, trainable_tokens=list(tokens.id_range))
     encoder = PromptEncoder.for_settings(tokenizer, data_args)
     rng = np.random.default_rng(0)
-    prompts = encoder.prompt_ids([f"The movies a user watched, in order: "
-                                  f"{''.join(tokens.token(str(i)) for i in rng.integers(n, size=50))}" for _ in range(16)])
+    histories = ["".join(tokens.token(str(i)) for i in rng.integers(n, size=50)) for _ in range(16)]
+    prompts = encoder.prompt_ids([f"The movies a user watched, in order: {history}" for history in histories])
     item_scores(model, prompts[:2], tokens.id_range)  # warm-up
     start = time.perf_counter()
     scores = item_scores(model, prompts, tokens.id_range, batch_size=16)

@@ -21,18 +21,19 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from instructrec_peft.assets import fetch
-from instructrec_peft.baselines import fit_baseline, full_ranking_ranks
-from instructrec_peft.config import parse_config
-from instructrec_peft.evaluation import format_table
-from instructrec_peft.item_init import item_token_model
-from instructrec_peft.metrics.bootstrap import summarize
-from instructrec_peft.metrics.formulas import target_ranks
-from instructrec_peft.model_card import save_comparison, write_card
-from instructrec_peft.modeling import item_tokens_of, load_adapter, load_tokenizer
-from instructrec_peft.protocols import protocol_rows, run_item_lm
-from instructrec_peft.tokenization import PromptEncoder
-from instructrec_peft.tuning import run_tuning
+from instructrec_peft.data.assets import fetch
+from instructrec_peft.evaluation.baselines import fit_baseline, full_ranking_ranks
+from instructrec_peft.evaluation.metrics.bootstrap import summarize
+from instructrec_peft.evaluation.metrics.formulas import target_ranks
+from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
+from instructrec_peft.evaluation.ranking import format_table
+from instructrec_peft.hub.model_card import save_comparison, write_card
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.config import parse_config
+from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_tokenizer
+from instructrec_peft.run_dir import RunDir
+from instructrec_peft.training.item_init import item_token_model
+from instructrec_peft.training.tuning import run_tuning
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "items-cpu.yaml"
 KS = (1, 3, 5, 10)
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     if not data_args.item_tokens:
         raise SystemExit(f"{args.config}: the demo shows an item-token adapter; set item_tokens: true")
     output = Path(train_args.output_dir)
-    if args.retrain or not (output / "adapter_model.safetensors").is_file():
+    if args.retrain or not RunDir(output).has_adapter():
         tuned = run_tuning(model_args, data_args, train_args)
         print(f"tuned in {tuned.train_metrics['train_runtime']:.0f}s on {tuned.train_metrics['train_examples']} "
               f"examples; adapter in {output}")
@@ -83,8 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         loo[name] = target_ranks(*model.rank_rows(data.rows))
         full[name] = full_ranking_ranks(model, split, users=users)
     zero = run_item_lm(base, encoder, data_args, tokens, data, seed=train_args.seed)
-    loo["SmolLM2-135M zero-shot (item tokens from titles)"], full["SmolLM2-135M zero-shot (item tokens from titles)"] = \
-        zero.loo, zero.full
+    zero_row = "SmolLM2-135M zero-shot (item tokens from titles)"
+    loo[zero_row], full[zero_row] = zero.loo, zero.full
     tuned_model = load_adapter(str(output), base=base, model_args=model_args)
     adapter_row = "+ LoRA and item tokens (this demo)"
     tuned = run_item_lm(tuned_model, encoder, data_args, tokens, data, seed=train_args.seed)
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_example(data, data_args, encoder, tokens, seed: int) -> str:
-    from instructrec_peft.data import eval_rows
+    from instructrec_peft.models.workspace import eval_rows
 
     row = eval_rows(data.split, data.log, data_args, encoder, seed, "test", [data.rows[0]["user"]],
                     item_tokens=tokens)[0]

@@ -23,15 +23,15 @@ import json
 import sys
 from pathlib import Path
 
-from instructrec_peft.baselines import Popularity, full_ranking_ranks
-from instructrec_peft.breakdown import GROUPS, evaluate_templates, group_results
-from instructrec_peft.config import DataArguments, ModelArguments, parse_config, saved_configs
-from instructrec_peft.evaluation import format_table
-from instructrec_peft.manifest import Manifest
-from instructrec_peft.metrics.formulas import ranking_metrics
-from instructrec_peft.modeling import item_tokens_of, load_adapter, load_base_model, load_tokenizer
-from instructrec_peft.protocols import PROTOCOLS, protocol_rows, run_item_lm, run_lm, run_popularity
-from instructrec_peft.tokenization import PromptEncoder
+from instructrec_peft.evaluation.baselines import Popularity, full_ranking_ranks
+from instructrec_peft.evaluation.breakdown import GROUPS, evaluate_templates, group_results
+from instructrec_peft.evaluation.metrics.formulas import ranking_metrics
+from instructrec_peft.evaluation.protocols import PROTOCOLS, protocol_rows, run_item_lm, run_lm, run_popularity
+from instructrec_peft.evaluation.ranking import format_table
+from instructrec_peft.instructions.manifest import Manifest
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.config import DataArguments, ModelArguments, parse_config, saved_configs
+from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_base_model, load_tokenizer
 
 ZERO_SHOT_TEMPLATES = ["p1-i0-matching-1", "p1-i0-reranking-1", "p1-i0-pointwise-1", "p1-i0-pairwise-1"]
 BREAKDOWN_COLUMNS = ("hr@1", "hr@3", "ndcg@3", "ndcg@10", "mrr", "accuracy", "precision", "recall", "f1", "auc",

@@ -26,18 +26,18 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from instructrec_peft.breakdown import evaluate_templates, group_results
-from instructrec_peft.cold_start import compare_cold_start
-from instructrec_peft.config import DataArguments, ModelArguments, parse_config, saved_configs
-from instructrec_peft.domains import ML100K_DOMAINS
-from instructrec_peft.evaluation import format_table
+from instructrec_peft.data.domains import ML100K_DOMAINS
+from instructrec_peft.evaluation.breakdown import evaluate_templates, group_results
+from instructrec_peft.evaluation.protocols import protocol_rows
+from instructrec_peft.evaluation.ranking import format_table
+from instructrec_peft.experiments.cold_start import compare_cold_start
+from instructrec_peft.experiments.transfer import transfer_matrix
 from instructrec_peft.files import write_text_atomic
-from instructrec_peft.manifest import Manifest
-from instructrec_peft.modeling import load_adapter, load_base_model, load_tokenizer
-from instructrec_peft.protocols import protocol_rows
-from instructrec_peft.templates import get_template
-from instructrec_peft.tokenization import PromptEncoder
-from instructrec_peft.transfer import transfer_matrix
+from instructrec_peft.instructions.manifest import Manifest
+from instructrec_peft.instructions.templates import get_template
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.config import DataArguments, ModelArguments, parse_config, saved_configs
+from instructrec_peft.models.loading import load_adapter, load_base_model, load_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("aspects", "transfer", "cold_start")
@@ -57,7 +57,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sections", nargs="*", choices=SECTIONS, default=list(SECTIONS),
                         help="sections to run; none (--sections) only rebuilds the Markdown from the JSON")
     parser.add_argument("--adapter", default=str(ROOT / "outputs" / "demo-cpu"),
-                        help="the tuned text-only adapter of the aspects and cold-start sections (make report writes it: "
+                        help="the tuned text-only adapter of the aspects and cold-start sections (make report "
+                             "writes it: "
                              "recipes/tune.py recipes/configs/demo-cpu.yaml)")
     parser.add_argument("--config", default=str(ROOT / "recipes" / "configs" / "demo-cpu.yaml"),
                         help="the tuning config of the transfer adapters")
@@ -77,7 +78,8 @@ def make_parser() -> argparse.ArgumentParser:
 def _adapter_configs(adapter: str) -> tuple[ModelArguments, DataArguments]:
     try:
         return saved_configs(adapter, hint="no tuned adapter there; run `python recipes/tune.py "
-                                               "recipes/configs/demo-cpu.yaml` first (make report does) or pass --adapter")
+                                               "recipes/configs/demo-cpu.yaml` first (make report does) or pass "
+                                               "--adapter")
     except FileNotFoundError as err:
         raise SystemExit(str(err)) from None
 
@@ -108,7 +110,8 @@ def run_transfer(args) -> dict:
     argv = [args.config, "--quantization", "none", "--max_steps", str(args.transfer_steps)]
     if args.smoke:
         argv += ["--examples_per_user", "1", "--per_device_train_batch_size", "2"]
-    results = transfer_matrix(argv, ML100K_DOMAINS, args.transfer_dir, users=args.transfer_users, seed=args.seed,
+    results = transfer_matrix(parse_config(argv), ML100K_DOMAINS, args.transfer_dir, users=args.transfer_users,
+                              seed=args.seed,
                               retrain=args.retrain)
     return {"steps": args.transfer_steps, "config": Path(args.config).name, "domains": dict(ML100K_DOMAINS),
             "results": results}
@@ -116,7 +119,8 @@ def run_transfer(args) -> dict:
 
 def run_cold_start(args) -> dict:
     model_args, data_args = _adapter_configs(args.adapter)
-    result = compare_cold_start(model_args, data_args, args.adapter, seed=args.seed, bpr_epochs=3 if args.smoke else 30)
+    result = compare_cold_start(model_args, data_args, args.adapter, seed=args.seed,
+                                bpr_epochs=3 if args.smoke else 30)
     return dict(result, adapter=Path(args.adapter).name)
 
 
@@ -146,8 +150,8 @@ def aspects_markdown(section: dict) -> list[str]:
 
 def transfer_markdown(section: dict) -> list[str]:
     domains = section["domains"]
-    lines = [f"ML-100K split into two domains by genre: an item belongs to a domain when all its genres are in it "
-             f"(items with genres on both sides belong to neither). "
+    lines = ["ML-100K split into two domains by genre: an item belongs to a domain when all its genres are in it "
+             "(items with genres on both sides belong to neither). "
              + "; ".join(f"**{name}**: {', '.join(genres)}" for name, genres in domains.items())
              + f". One LoRA adapter per domain, tuned from `{section['config']}` on that domain's log only "
              f"(full precision, {section['steps']} steps); each domain's test users rank their own target among 9 "
@@ -182,7 +186,8 @@ TITLES = {"aspects": ("Per template and aspect", aspects_markdown),
 def render(sections: dict) -> str:
     lines = ["# Instructions, transfer and cold start on ML-100K", "",
              "Generated by `python recipes/instruction_report.py` (every section; it evaluates the text-only adapter "
-             "of `recipes/configs/demo-cpu.yaml`). One seed, small samples: read differences of a few points as noise.", ""]
+             "of `recipes/configs/demo-cpu.yaml`). One seed, small samples: read differences of a few points as "
+             "noise.", ""]
     for key, (title, markdown) in TITLES.items():
         if key not in sections:
             continue

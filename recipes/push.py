@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from instructrec_peft.hub import push_adapter
+from instructrec_peft.hub.push import push_adapter
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,19 +16,22 @@ from pathlib import Path
 
 import yaml
 
-from instructrec_peft.selection import cross_validate_mixes
+from instructrec_peft.experiments.selection import cross_validate_mixes
+from instructrec_peft.models.config import parse_config
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("config", help="tuning config YAML every run starts from")
-    parser.add_argument("--mixes", nargs="+", default=["matching=1", "matching=1,reranking=1", "matching=2,pointwise=1"])
+    parser.add_argument("--mixes", nargs="+",
+                        default=["matching=1", "matching=1,reranking=1", "matching=2,pointwise=1"])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--metric", default="ndcg@10")
     parser.add_argument("--write", help="write the config with the winning task_mix here (YAML)")
     args, overrides = parser.parse_known_args(argv)
     try:
-        scores = cross_validate_mixes([args.config, *overrides], args.mixes, folds=args.folds, metric=args.metric)
+        scores = cross_validate_mixes(parse_config([args.config, *overrides]), args.mixes, folds=args.folds,
+                                      metric=args.metric)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -3,8 +3,10 @@
     python recipes/tune.py recipes/configs/demo-cpu.yaml
     python recipes/tune.py recipes/configs/demo-cpu.yaml --max_steps 20 --lora_r 8   # overrides
     accelerate launch --config_file recipes/accelerate/cpu.yaml recipes/tune.py recipes/configs/demo-cpu.yaml
-    accelerate launch --config_file recipes/accelerate/single-gpu.yaml recipes/tune.py recipes/configs/gpt2-consumer-gpu.yaml
-    accelerate launch --config_file recipes/accelerate/multi-gpu.yaml recipes/tune.py recipes/configs/gpt2-multi-gpu.yaml
+    accelerate launch --config_file recipes/accelerate/single-gpu.yaml \
+        recipes/tune.py recipes/configs/gpt2-consumer-gpu.yaml
+    accelerate launch --config_file recipes/accelerate/multi-gpu.yaml \
+        recipes/tune.py recipes/configs/gpt2-multi-gpu.yaml
     python recipes/tune.py --help                                                     # every field
 
 The YAML file gives defaults, command-line flags override them. The adapter lands in
@@ -15,8 +17,8 @@ from __future__ import annotations
 
 import sys
 
-from instructrec_peft.config import parse_config
-from instructrec_peft.tuning import run_tuning
+from instructrec_peft.models.config import parse_config
+from instructrec_peft.training.tuning import run_tuning
 
 
 def main(argv: list[str] | None = None) -> int:

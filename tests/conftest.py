@@ -101,5 +101,6 @@ def tiny_assets(tmp_path_factory):
     from tiny import save_tiny_model, write_toy_recbole
 
     root = tmp_path_factory.mktemp("tiny")
-    return {"gpt2": str(save_tiny_model(root / "gpt2", "gpt2")), "llama": str(save_tiny_model(root / "llama", "llama")),
+    return {"gpt2": str(save_tiny_model(root / "gpt2", "gpt2")),
+            "llama": str(save_tiny_model(root / "llama", "llama")),
             "data": str(write_toy_recbole(root)), "root": root}

@@ -52,7 +52,8 @@ class HubState:
 
     def new_commit(self, repo: Repo, files: dict[str, bytes], message: str, parent: str | None) -> str:
         oid = hashlib.sha1(f"{parent}:{message}:{time.time_ns()}".encode()
-                           + b"".join(hashlib.sha1(p.encode() + c).digest() for p, c in sorted(files.items()))).hexdigest()
+                           + b"".join(hashlib.sha1(p.encode() + c).digest()
+                                       for p, c in sorted(files.items()))).hexdigest()
         repo.commits[oid] = files
         repo.messages[oid] = message
         return oid

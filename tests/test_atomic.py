@@ -1,6 +1,6 @@
 import pytest
 
-from instructrec_peft.atomic import read_atomic
+from instructrec_peft.data.atomic import read_atomic
 from instructrec_peft.errors import DataError
 
 
@@ -21,10 +21,12 @@ def test_reads_typed_columns(tmp_path):
 
 
 def test_token_seq_is_kept_whole(tmp_path):
-    path = write(tmp_path, "item_id:token\tmovie_title:token_seq\tclass:token_seq\n1\tUsual Suspects, The\tCrime Thriller\n",
+    path = write(tmp_path,
+                 "item_id:token\tmovie_title:token_seq\tclass:token_seq\n1\tUsual Suspects, The\tCrime Thriller\n",
                  "toy.item")
     frame = read_atomic(path)
-    assert frame.to_dict("records") == [{"item_id": "1", "movie_title": "Usual Suspects, The", "class": "Crime Thriller"}]
+    assert frame.to_dict("records") == [
+        {"item_id": "1", "movie_title": "Usual Suspects, The", "class": "Crime Thriller"}]
 
 
 @pytest.mark.parametrize("header, message", [

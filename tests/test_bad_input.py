@@ -101,14 +101,15 @@ def _(ctx):
 
 @case("unknown template name", TemplateError, r"unknown template 'p1-i0-matchin-1'; did you mean p1-i0-matching-1")
 def _(ctx):
-    from instructrec_peft.templates import get_template
+    from instructrec_peft.instructions.templates import get_template
 
     get_template("p1-i0-matchin-1")
 
 
-@case("template with an unknown placeholder", TemplateError, r"template 'mine': unknown placeholder\(s\) \{histroy\} in the prompt")
+@case("template with an unknown placeholder", TemplateError,
+      r"template 'mine': unknown placeholder\(s\) \{histroy\} in the prompt")
 def _(ctx):
-    from instructrec_peft.templates import Template
+    from instructrec_peft.instructions.templates import Template
 
     Template(name="mine", preference="P1", intention="I0", task="matching",
              prompt="The user {past}: {histroy}. Next?", response="{target}")
@@ -116,7 +117,7 @@ def _(ctx):
 
 @case("placeholder with attribute access", TemplateError, r"'\{history.__class__\}'.*attribute or index access")
 def _(ctx):
-    from instructrec_peft.templates import Template
+    from instructrec_peft.instructions.templates import Template
 
     Template(name="mine", preference="P1", intention="I0", task="matching",
              prompt="{history.__class__}", response="{target}")
@@ -124,7 +125,7 @@ def _(ctx):
 
 @case("placeholder with index access", TemplateError, r"'\{history\[0\]\}'.*attribute or index access")
 def _(ctx):
-    from instructrec_peft.templates import Template
+    from instructrec_peft.instructions.templates import Template
 
     Template(name="mine", preference="P1", intention="I0", task="matching", prompt="{history[0]}",
              response="{target}")
@@ -133,15 +134,15 @@ def _(ctx):
 @case("unknown config field (typo)", ValueError, r"run\.yaml: unknown config field 'lerning_rate'; did you mean "
       r"'learning_rate'\?")
 def _(ctx):
-    from instructrec_peft.config import parse_config
+    from instructrec_peft.models.config import parse_config
 
     parse_config([str(write(ctx, "run.yaml", f"lerning_rate: 0.1\noutput_dir: {ctx.out}\n"))])
 
 
 @case("model path missing", FileNotFoundError, r"model_name_or_path: .*/no-such-model does not exist")
 def _(ctx):
-    from instructrec_peft.config import ModelArguments
-    from instructrec_peft.modeling import load_base_model
+    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.models.loading import load_base_model
 
     load_base_model(ModelArguments(model_name_or_path=str(ctx.inputs / "no-such-model")))
 
@@ -150,8 +151,8 @@ def _(ctx):
 def _(ctx):
     import shutil
 
-    from instructrec_peft.config import ModelArguments
-    from instructrec_peft.modeling import load_base_model
+    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.models.loading import load_base_model
 
     folder = ctx.inputs / "gpt2"
     shutil.copytree(ctx.assets["gpt2"], folder)
@@ -162,7 +163,7 @@ def _(ctx):
 
 @case("asset with a wrong checksum", Exception, r"checksum mismatch for demo_pkg-1.0-py3-none-any\.whl")
 def _(ctx):
-    from instructrec_peft import assets
+    from instructrec_peft.data import assets
 
     spec = assets.WheelSpec("demo-pkg", "1.0", "0" * 64, "MIT")
 
@@ -177,7 +178,7 @@ def _(ctx):
 def _(ctx):
     from transformers import AutoModelForCausalLM
 
-    from instructrec_peft.modeling import load_adapter
+    from instructrec_peft.models.loading import load_adapter
 
     load_adapter(ctx.adapter, base=AutoModelForCausalLM.from_pretrained(ctx.assets["llama"]))
 
@@ -187,7 +188,7 @@ def _(ctx):
 def _(ctx):
     import shutil
 
-    from instructrec_peft.modeling import load_adapter
+    from instructrec_peft.models.loading import load_adapter
 
     folder = ctx.inputs / "pickled"
     shutil.copytree(ctx.adapter, folder)
@@ -208,7 +209,7 @@ def _(ctx):
 @case("one history item longer than the prompt budget", TemplateError, r"even with 1 history item\(s\) the prompt "
       r"needs \d+ tokens, over the budget of 32")
 def _(ctx):
-    from instructrec_peft.templates import get_template
+    from instructrec_peft.instructions.templates import get_template
 
     get_template("p1-i0-matching-1").render(vocabulary="movie", history=["word " * 200], target="x",
                                             count_tokens=lambda text: len(text.split()), max_prompt_tokens=32)
@@ -216,8 +217,8 @@ def _(ctx):
 
 @case("4-bit without bitsandbytes", ImportError, r"quantization='4bit' needs bitsandbytes: pip install bitsandbytes")
 def _(ctx):
-    from instructrec_peft.config import ModelArguments
-    from instructrec_peft.modeling import quantization_config
+    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.models.loading import quantization_config
 
     ctx.monkeypatch.setitem(sys.modules, "bitsandbytes", None)  # makes `import bitsandbytes` fail
     quantization_config(ModelArguments(model_name_or_path="x", quantization="4bit"))
@@ -225,21 +226,22 @@ def _(ctx):
 
 @case("unknown task form in the mix", ValueError, r"DataArguments.task_mix: unknown task form 'matchng'")
 def _(ctx):
-    from instructrec_peft.config import DataArguments
+    from instructrec_peft.models.config import DataArguments
 
     DataArguments(task_mix="matchng=1")
 
 
 @case("manifest with an unknown field", ValueError, r"template manifest: unknown field\(s\) \['evil'\]")
 def _(ctx):
-    from instructrec_peft.manifest import Manifest
+    from instructrec_peft.instructions.manifest import Manifest
 
     Manifest.from_dict({"templates": [], "eval_template": "p1-i0-matching-1", "evil": "__import__('os')"})
 
 
-@case("manifest template with attribute access", TemplateError, r"'\{history.__globals__\}'.*attribute or index access")
+@case("manifest template with attribute access", TemplateError,
+      r"'\{history.__globals__\}'.*attribute or index access")
 def _(ctx):
-    from instructrec_peft.manifest import Manifest
+    from instructrec_peft.instructions.manifest import Manifest
 
     evil = {"name": "evil", "preference": "P1", "intention": "I0", "task": "matching",
             "prompt": "{history.__globals__}", "response": "{target}", "source": "downloaded"}
@@ -252,8 +254,9 @@ def test_the_table_has_at_least_twenty_cases():
 
 @pytest.fixture(scope="module")
 def adapter(tiny_assets, tmp_path_factory):
-    from instructrec_peft.tuning import run_tuning
     from training_helpers import tiny_configs
+
+    from instructrec_peft.training.tuning import run_tuning
 
     out = tmp_path_factory.mktemp("adapter") / "out"
     run_tuning(*tiny_configs(tiny_assets, out, max_steps=1))
@@ -263,11 +266,12 @@ def adapter(tiny_assets, tmp_path_factory):
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input_gets_an_error_that_names_the_problem(name, tmp_path, tiny_assets, toy_catalog, adapter,
                                                         monkeypatch):
-    from instructrec_peft.recommender import Recommender
+    from instructrec_peft.inference.recommender import Recommender
 
     fn, error, match = CASES[name]
     ctx = SimpleNamespace(inputs=tmp_path / "in", out=tmp_path / "out", catalog=toy_catalog, assets=tiny_assets,
-                          adapter=adapter, monkeypatch=monkeypatch, recommender=lambda: Recommender.from_pretrained(adapter))
+                          adapter=adapter, monkeypatch=monkeypatch,
+                          recommender=lambda: Recommender.from_pretrained(adapter))
     ctx.inputs.mkdir()
     with pytest.raises(error, match=match):
         fn(ctx)
@@ -281,7 +285,7 @@ def test_handled_input_is_cleaned_and_reported(toy_catalog, tmp_path):
     path.write_text("user_id,item_id,timestamp\nu1,1,10\nu1,1,10\nu1,2,20\nu1,3,30\nu1,99,40\nu2,4,5\n")
     log = InteractionLog.load(path, catalog=toy_catalog)
     assert (log.report.duplicates, log.report.unknown_items, log.report.rows_out) == (1, 1, 4)
-    from instructrec_peft.split import leave_one_out
+    from instructrec_peft.data.split import leave_one_out
 
     split = leave_one_out(log)
     assert split.evaluated == ["u1"] and split.short_users == ["u2"]

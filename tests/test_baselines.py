@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from instructrec_peft import leave_one_out
-from instructrec_peft.baselines import BPR, Popularity, SASRec, full_ranking_ranks
-from instructrec_peft.metrics import ranking_metrics
+from instructrec_peft.evaluation.baselines import BPR, Popularity, SASRec, full_ranking_ranks
+from instructrec_peft.evaluation.metrics import ranking_metrics
 
 
 def test_popularity_on_a_hand_made_log(toy_log):

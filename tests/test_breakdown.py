@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 from transformers import AutoModelForCausalLM
 
-from instructrec_peft.breakdown import classification_metrics, evaluate_templates, group_results
-from instructrec_peft.config import DataArguments, ModelArguments
-from instructrec_peft.data import eval_rows, load_log
-from instructrec_peft.modeling import load_tokenizer
-from instructrec_peft.scoring import score_candidates
-from instructrec_peft.split import leave_one_out
-from instructrec_peft.templates import get_template
-from instructrec_peft.tokenization import PromptEncoder
+from instructrec_peft.data.split import leave_one_out
+from instructrec_peft.evaluation.breakdown import classification_metrics, evaluate_templates, group_results
+from instructrec_peft.inference.scoring import score_candidates
+from instructrec_peft.instructions.templates import get_template
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.config import DataArguments, ModelArguments
+from instructrec_peft.models.loading import load_tokenizer
+from instructrec_peft.models.workspace import eval_rows, load_log
 
 TEMPLATES = ["p1-i0-matching-1", "p1-i2-matching-1", "p1-i0-reranking-1", "p1-i0-pointwise-1", "p1-i0-pairwise-1",
              "p2-i0-matching-1"]
@@ -101,8 +101,9 @@ def test_evaluate_recipe_reports_a_breakdown(tiny_assets, tmp_path):
     import sys
     from pathlib import Path
 
-    from instructrec_peft.tuning import run_tuning
     from training_helpers import tiny_configs
+
+    from instructrec_peft.training.tuning import run_tuning
 
     out = tmp_path / "adapter"
     run_tuning(*tiny_configs(tiny_assets, out, max_steps=1))

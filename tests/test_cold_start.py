@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from instructrec_peft.baselines import Popularity, full_ranking_ranks
-from instructrec_peft.cold_start import ContentScorer, cold_start_split
-from instructrec_peft.config import DataArguments
-from instructrec_peft.data import load_log
-from instructrec_peft.item_embeddings import ContentRetriever
-from instructrec_peft.split import leave_one_out
+from instructrec_peft.data.split import leave_one_out
+from instructrec_peft.evaluation.baselines import Popularity, full_ranking_ranks
+from instructrec_peft.experiments.cold_start import ContentScorer, cold_start_split
+from instructrec_peft.inference.retrieval import ContentRetriever
+from instructrec_peft.models.config import DataArguments
+from instructrec_peft.models.workspace import load_log
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +55,11 @@ def test_popularity_cannot_rank_cold_items_but_the_content_retriever_can(cold):
 def test_the_content_retriever_is_a_first_stage_for_lm_reranking(cold, tiny_assets):
     from transformers import AutoModelForCausalLM
 
-    from instructrec_peft.config import ModelArguments
-    from instructrec_peft.modeling import load_tokenizer
-    from instructrec_peft.protocols import ProtocolData, rerank_ranks
-    from instructrec_peft.data import eval_rows
-    from instructrec_peft.tokenization import PromptEncoder
+    from instructrec_peft.evaluation.protocols import ProtocolData, rerank_ranks
+    from instructrec_peft.instructions.tokenization import PromptEncoder
+    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.models.loading import load_tokenizer
+    from instructrec_peft.models.workspace import eval_rows
 
     log, split, _ = cold
     items = list(log.catalog.texts)
@@ -79,10 +79,10 @@ def test_the_content_retriever_is_a_first_stage_for_lm_reranking(cold, tiny_asse
 
 
 def test_compare_cold_start_scores_each_system_on_the_cold_and_warm_users(cold, tiny_assets):
-    from instructrec_peft.cold_start import compare_cold_start
-    from instructrec_peft.config import ModelArguments
-    from instructrec_peft.metrics.formulas import ranking_metrics
-    from instructrec_peft.modeling import load_base_model, load_tokenizer
+    from instructrec_peft.evaluation.metrics.formulas import ranking_metrics
+    from instructrec_peft.experiments.cold_start import compare_cold_start
+    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.models.loading import load_base_model, load_tokenizer
 
     log, split, cold_items = cold
     model_args = ModelArguments(model_name_or_path=tiny_assets["gpt2"])

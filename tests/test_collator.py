@@ -3,8 +3,8 @@ import copy
 import pytest
 import torch
 
-from instructrec_peft.collator import CompletionOnlyCollator
-from instructrec_peft.tokenization import PromptEncoder, ensure_pad_token
+from instructrec_peft.instructions.tokenization import PromptEncoder, ensure_pad_token
+from instructrec_peft.training.collator import CompletionOnlyCollator
 
 CHAT = ("{% for m in messages %}{{ m['role'] }} : {{ m['content'] }} . {% endfor %}"
         "{% if add_generation_prompt %}Answer : {% endif %}")

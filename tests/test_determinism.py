@@ -2,13 +2,13 @@
 
 import torch
 from safetensors.torch import load_file
-
-from instructrec_peft.config import DataArguments, ModelArguments
-from instructrec_peft.data import prepare_data
-from instructrec_peft.modeling import load_tokenizer
-from instructrec_peft.tokenization import PromptEncoder
-from instructrec_peft.tuning import run_tuning
 from training_helpers import tiny_configs
+
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.config import DataArguments, ModelArguments
+from instructrec_peft.models.loading import load_tokenizer
+from instructrec_peft.training.data import prepare_data
+from instructrec_peft.training.tuning import run_tuning
 
 
 def test_same_seed_same_examples_and_candidates(tiny_assets):

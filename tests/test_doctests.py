@@ -5,8 +5,9 @@ import importlib
 
 import pytest
 
-MODULES = ["instructrec_peft.safe_format", "instructrec_peft.templates", "instructrec_peft.vocabulary",
-           "instructrec_peft.collator", "instructrec_peft.manifest"]
+MODULES = ["instructrec_peft.instructions.safe_format", "instructrec_peft.instructions.templates",
+           "instructrec_peft.instructions.vocabulary", "instructrec_peft.errors",
+           "instructrec_peft.training.collator", "instructrec_peft.instructions.manifest"]
 
 
 @pytest.mark.parametrize("name", MODULES)

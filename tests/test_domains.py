@@ -1,9 +1,9 @@
 import pytest
 
-from instructrec_peft.config import DataArguments
-from instructrec_peft.data import load_log
-from instructrec_peft.domains import ML100K_DOMAINS, restrict_to_categories
+from instructrec_peft.data.domains import ML100K_DOMAINS, restrict_to_categories
 from instructrec_peft.errors import DataError
+from instructrec_peft.models.config import DataArguments
+from instructrec_peft.models.workspace import load_log
 
 
 def test_a_domain_keeps_items_whose_categories_are_all_in_it(toy_log):
@@ -18,7 +18,8 @@ def test_a_domain_keeps_items_whose_categories_are_all_in_it(toy_log):
     assert sorted(drama.catalog.texts, key=int) == ["4", "6", "7"]      # 3, 9, 10, 12 are mixed: in neither
     assert drama.interactions["item_id"].tolist() == ["4", "6", "7"]
     assert not set(action.catalog.texts) & set(drama.catalog.texts)
-    assert (action.report.rows_out, action.report.users, action.report.items, action.report.outside_domain) == (7, 4, 5, 7)
+    report = action.report
+    assert (report.rows_out, report.users, report.items, report.outside_domain) == (7, 4, 5, 7)
     assert "7 of items outside the domain" in action.report.summary()
 
 
@@ -49,16 +50,19 @@ def test_data_arguments_load_a_domain(tiny_assets):
 def test_transfer_matrix_tunes_one_adapter_per_domain_and_ranks_every_domain_with_each(tiny_assets, tmp_path):
     import json
 
-    from instructrec_peft.modeling import load_adapter, load_base_model, load_tokenizer
-    from instructrec_peft.protocols import protocol_rows, run_lm, run_popularity
-    from instructrec_peft.tokenization import PromptEncoder
-    from instructrec_peft.transfer import transfer_matrix
     from training_helpers import tiny_configs, yaml_config
+
+    from instructrec_peft.evaluation.protocols import protocol_rows, run_lm, run_popularity
+    from instructrec_peft.experiments.transfer import transfer_matrix
+    from instructrec_peft.instructions.tokenization import PromptEncoder
+    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.models.loading import load_adapter, load_base_model, load_tokenizer
 
     config = tmp_path / "base.yaml"
     config.write_text(yaml_config(tiny_assets, tmp_path / "unused", max_steps=2))
     domains = {"ac": ["Action", "Comedy"], "dhr": ["Drama", "Horror", "Romance"]}
-    results = transfer_matrix([str(config)], domains, tmp_path / "transfer", users=5, seed=3, progress=False)
+    configs = parse_config([str(config)])
+    results = transfer_matrix(configs, domains, tmp_path / "transfer", users=5, seed=3, progress=False)
     assert list(results) == ["ac", "dhr"]
     for name in domains:
         saved = json.loads((tmp_path / "transfer" / name / "instructrec_config.json").read_text())
@@ -78,5 +82,5 @@ def test_transfer_matrix_tunes_one_adapter_per_domain_and_ranks_every_domain_wit
     assert systems["tuned on ac"] == run_lm(tuned, encoder, data, progress=False).metrics
     # The adapters are reused, not tuned again.
     stamp = (tmp_path / "transfer" / "ac" / "adapter_model.safetensors").stat().st_mtime_ns
-    transfer_matrix([str(config)], domains, tmp_path / "transfer", users=2, seed=3, progress=False)
+    transfer_matrix(configs, domains, tmp_path / "transfer", users=2, seed=3, progress=False)
     assert (tmp_path / "transfer" / "ac" / "adapter_model.safetensors").stat().st_mtime_ns == stamp

@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from instructrec_peft import DataError, TemplateError, leave_one_out
-from instructrec_peft.examples import ExampleConfig, build_examples, intention_phrases, preference_statement
+from instructrec_peft.instructions.examples import (
+    ExampleConfig,
+    build_examples,
+    intention_phrases,
+    preference_statement,
+)
 
 ALL_TASKS = {"pointwise": 1.0, "pairwise": 1.0, "matching": 1.0, "reranking": 1.0}
 
@@ -25,7 +30,8 @@ def test_same_seed_same_dataset_other_seed_other_dataset(split, toy_catalog):
 
 
 def test_pointwise_answers_are_balanced(split, toy_catalog):
-    dataset = build_examples(split, toy_catalog, "train", ExampleConfig(tasks={"pointwise": 1}, examples_per_user=None))
+    config = ExampleConfig(tasks={"pointwise": 1}, examples_per_user=None)
+    dataset = build_examples(split, toy_catalog, "train", config)
     # Train targets: u1 at positions 1, 2; u2 at 1; u3 has one train item (none); u4 (short) at 1.
     assert dataset["user"] == ["u1", "u1", "u2", "u4"]
     assert dataset["target"] == ["2", "3", "7", "2"]
@@ -79,14 +85,15 @@ def test_exact_matching_example(split, toy_catalog):
 def test_explicit_preference_and_intentions(split, toy_catalog):
     config = ExampleConfig(tasks={"matching": 1}, templates=["p2-i2-matching-1"], num_candidates=4)
     row = build_examples(split, toy_catalog, "test", config)[0]
-    assert row["prompt"] == ('The user says: "I like Animation and Comedy movies. I dislike Crime movies." They search '
-                             'for a Horror, Thriller movie. Which movie do you return?')
+    assert row["prompt"] == ('The user says: "I like Animation and Comedy movies. I dislike Crime movies." They '
+                             'search for a Horror, Thriller movie. Which movie do you return?')
     assert row["history"] == []  # the template shows no history
 
 
 def test_preference_statement_rules():
     cats = [["Comedy"], ["Comedy", "Drama"], ["Horror"], ["Drama"]]
-    assert preference_statement(cats, [5, 4, 1, 4], "movies") == "I like Comedy and Drama movies. I dislike Horror movies."
+    statement = preference_statement(cats, [5, 4, 1, 4], "movies")
+    assert statement == "I like Comedy and Drama movies. I dislike Horror movies."
     assert preference_statement(cats, None, "movies") == "I mostly enjoy Comedy and Drama movies."
     assert preference_statement(cats, [3, 3, 3, 3], "movies") is None
     assert preference_statement([[]], None, "movies") is None
@@ -121,7 +128,8 @@ def test_history_budget_applies(split, toy_catalog):
     ({"tasks": {"listwise": 1}}, "unknown task form 'listwise'"),
     ({"tasks": {"matching": 0}}, "weight of 'matching' must be > 0"),
     ({"tasks": {}}, "give at least one task form"),
-    ({"tasks": {"pointwise": 1}, "templates": ["p1-i0-matching-1"]}, "no template given for task form(s) ['pointwise']"),
+    ({"tasks": {"pointwise": 1}, "templates": ["p1-i0-matching-1"]},
+     "no template given for task form(s) ['pointwise']"),
     ({"templates": ["nope"]}, "unknown template 'nope'"),
     ({"num_candidates": 1}, "num_candidates must be >= 2"),
     ({"examples_per_user": 0}, "examples_per_user must be >= 1 or None"),

@@ -4,12 +4,12 @@ import sys
 
 import pytest
 
+from instructrec_peft.data.feedback import Feedback, FeedbackLog
 from instructrec_peft.errors import DataError
-from instructrec_peft.feedback import Feedback, FeedbackLog
 
 WRITER = """
 import sys
-from instructrec_peft.feedback import Feedback, FeedbackLog
+from instructrec_peft.data.feedback import Feedback, FeedbackLog
 log = FeedbackLog(sys.argv[1])
 for i in range(int(sys.argv[3])):
     log.append(Feedback(user=sys.argv[2], item=f"item {i}", accepted=i % 2 == 0, comment="x" * 500))
@@ -35,7 +35,8 @@ def test_concurrent_writers_never_interleave(tmp_path):
 
 
 @pytest.mark.parametrize("line, message", [
-    ('{"user": "u1", "item": "x", "accepted": "yes"}', r"line 2: feedback accepted: expected true or false, got 'yes'"),
+    ('{"user": "u1", "item": "x", "accepted": "yes"}',
+     r"line 2: feedback accepted: expected true or false, got 'yes'"),
     ('{"user": "", "item": "x", "accepted": true}', r"line 2: feedback user: expected a non-empty string"),
     ('{"user": "u1", "accepted": true}', r"line 2: missing field\(s\) \['item'\]"),
     ('{"user": "u1", "item": "x", "accepted": true, "score": 5}', r"line 2: unknown field\(s\) \['score'\]"),
@@ -58,9 +59,10 @@ def test_invalid_feedback_is_never_written(tmp_path):
 
 
 def test_the_recommender_records_feedback(tiny_assets, tmp_path):
-    from instructrec_peft.recommender import Recommender
-    from instructrec_peft.tuning import run_tuning
     from training_helpers import tiny_configs
+
+    from instructrec_peft.inference.recommender import Recommender
+    from instructrec_peft.training.tuning import run_tuning
 
     run_tuning(*tiny_configs(tiny_assets, tmp_path / "out", max_steps=1))
     rec = Recommender.from_pretrained(str(tmp_path / "out"))
@@ -73,17 +75,17 @@ def test_the_recommender_records_feedback(tiny_assets, tmp_path):
 
 
 def test_tuning_on_feedback_that_rejects_an_item_lowers_its_score(tiny_assets, tmp_path):
-    from instructrec_peft.config import ModelArguments
-    from instructrec_peft.data import load_log
-    from instructrec_peft.config import DataArguments
-    from instructrec_peft.manifest import Manifest
-    from instructrec_peft.modeling import load_adapter, load_tokenizer
-    from instructrec_peft.scoring import score_candidates
-    from instructrec_peft.split import leave_one_out
-    from instructrec_peft.templates import get_template
-    from instructrec_peft.tokenization import PromptEncoder
-    from instructrec_peft.tuning import run_tuning
     from training_helpers import tiny_configs
+
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.inference.scoring import score_candidates
+    from instructrec_peft.instructions.manifest import Manifest
+    from instructrec_peft.instructions.templates import get_template
+    from instructrec_peft.instructions.tokenization import PromptEncoder
+    from instructrec_peft.models.config import DataArguments, ModelArguments
+    from instructrec_peft.models.loading import load_adapter, load_tokenizer
+    from instructrec_peft.models.workspace import load_log
+    from instructrec_peft.training.tuning import run_tuning
 
     first = tmp_path / "first"
     run_tuning(*tiny_configs(tiny_assets, first, max_steps=2))
@@ -114,10 +116,10 @@ def test_tuning_on_feedback_that_rejects_an_item_lowers_its_score(tiny_assets, t
 
 
 def test_feedback_for_an_unknown_item_or_user_is_refused(tiny_assets):
-    from instructrec_peft.config import DataArguments
-    from instructrec_peft.data import load_log
-    from instructrec_peft.feedback_data import feedback_examples
-    from instructrec_peft.split import leave_one_out
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.instructions.feedback_examples import feedback_examples
+    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.models.workspace import load_log
 
     log = load_log(DataArguments(dataset=tiny_assets["data"]))
     split = leave_one_out(log)

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from hub_server import HubServer
-from instructrec_peft.hub import EXPORTED_FILES, export_folder
-from instructrec_peft.recommender import Recommender
-from instructrec_peft.scoring import score_candidates
-from instructrec_peft.tuning import run_tuning
 from training_helpers import tiny_configs
+
+from instructrec_peft.hub.push import export_folder
+from instructrec_peft.inference.recommender import Recommender
+from instructrec_peft.inference.scoring import score_candidates
+from instructrec_peft.run_dir import RunDir
+from instructrec_peft.training.tuning import run_tuning
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "hf_FAKEtokenFORtests0123456789abcdef"
@@ -28,8 +29,8 @@ PULL = """
 import json, sys
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
-from instructrec_peft.recommender import Recommender
-from instructrec_peft.scoring import score_candidates
+from instructrec_peft.inference.recommender import Recommender
+from instructrec_peft.inference.scoring import score_candidates
 args = json.loads(sys.argv[1])
 peft_model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(args["base"]), args["repo"])
 # With base_in_hub the Recommender finds the base by the id the adapter names; else it gets a local copy.
@@ -86,7 +87,8 @@ def test_push_then_pull_in_a_fresh_process_reproduces_the_trained_scores(trained
     assert pushed.returncode == 0, pushed.stderr
     assert f"pushed to {ADAPTER_REPO}" in pushed.stdout and TOKEN not in pushed.stdout + pushed.stderr
     pushed_files = hub.files(ADAPTER_REPO)
-    assert {"adapter_model.safetensors", "adapter_config.json", "README.md", "instructrec_manifest.json"} <= set(pushed_files)
+    expected = {"adapter_model.safetensors", "adapter_config.json", "README.md", "instructrec_manifest.json"}
+    assert expected <= set(pushed_files)
     assert {"model.safetensors", "config.json", "README.md"} <= set(hub.files(ADAPTER_REPO + "-merged"))
     assert not any(name.startswith("checkpoint") or name.endswith(".bin") for name in pushed_files)
     assert hub.state.repos[ADAPTER_REPO].private
@@ -143,7 +145,7 @@ def test_pushed_card_metadata_matches_the_run_and_leaks_nothing(trained, pushed,
 def test_export_keeps_only_the_shareable_files_and_names_the_base_by_hub_id(trained, tmp_path):
     out, _ = trained
     folder = export_folder(out, tmp_path / "export")
-    allowed = set(EXPORTED_FILES) | {"README.md"}
+    allowed = set(RunDir(out).exported_files()) | {"README.md"}
     assert {p.name for p in folder.iterdir()} <= allowed
     assert (out / "trainer_state.json").is_file() and not (folder / "trainer_state.json").exists()
     adapter = json.loads((folder / "adapter_config.json").read_text())
@@ -175,7 +177,8 @@ def test_push_to_hub_in_the_training_config_pushes_once_at_the_end(tiny_assets, 
     out = tmp_path / "out"
     run_tuning(*tiny_configs(tiny_assets, out, base_model_id=BASE_REPO, push_to_hub=True, hub_token=TOKEN,
                              hub_model_id="test-user/pushed-by-trainer", save_strategy="steps", save_steps=1))
-    commits = [r for r in hub.state.requests[before:] if r.startswith("POST /api/models/test-user/pushed-by-trainer/commit")]
+    commit = "POST /api/models/test-user/pushed-by-trainer/commit"
+    commits = [r for r in hub.state.requests[before:] if r.startswith(commit)]
     assert len(commits) == 1  # not one per checkpoint
     files = hub.files("test-user/pushed-by-trainer")
     assert "adapter_model.safetensors" in files and not any(n.startswith("checkpoint") for n in files)
@@ -190,7 +193,7 @@ def test_push_to_hub_in_the_training_config_pushes_once_at_the_end(tiny_assets, 
 
 
 def test_push_to_hub_needs_a_repo_id():
-    from instructrec_peft.config import InstructRecConfig
+    from instructrec_peft.models.config import InstructRecConfig
 
     with pytest.raises(ValueError, match="InstructRecConfig.hub_model_id: push_to_hub needs namespace/name"):
         InstructRecConfig(output_dir="x", push_to_hub=True)
@@ -251,7 +254,7 @@ def test_olah_a_third_party_hub_mirror_serves_the_pushed_repos(trained, pushed, 
 def test_the_card_states_trust_remote_code_when_it_was_on(trained, tmp_path):
     import shutil
 
-    from instructrec_peft.model_card import build_card
+    from instructrec_peft.hub.model_card import build_card
 
     out, _ = trained
     copy = tmp_path / "run"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-
-from instructrec_peft.trainer import InstructRecTrainer
-from instructrec_peft.tuning import complete_checkpoint, latest_checkpoint, run_tuning
 from training_helpers import tiny_configs, yaml_config
+
+from instructrec_peft.training.trainer import InstructRecTrainer
+from instructrec_peft.training.tuning import complete_checkpoint, latest_checkpoint, run_tuning
 
 TESTS = Path(__file__).resolve().parent
 COMMON = dict(max_steps=6, save_strategy="steps", save_steps=2, save_total_limit=None)
@@ -23,9 +23,9 @@ COMMON = dict(max_steps=6, save_strategy="steps", save_steps=2, save_total_limit
 CHILD = textwrap.dedent("""
     import sys, time
     from transformers import TrainerCallback
-    from instructrec_peft import trainer as module
-    from instructrec_peft.config import parse_config
-    from instructrec_peft.tuning import run_tuning
+    from instructrec_peft.training import trainer as module
+    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.training.tuning import run_tuning
 
     class Hold(TrainerCallback):
         def on_save(self, args, state, control, **kwargs):

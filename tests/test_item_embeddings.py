@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from instructrec_peft import item_embeddings
-from instructrec_peft.item_embeddings import ContentRetriever, embed_texts
-from instructrec_peft.tokenization import ensure_pad_token
+from instructrec_peft.inference import retrieval as item_embeddings
+from instructrec_peft.inference.retrieval import ContentRetriever, embed_texts
+from instructrec_peft.instructions.tokenization import ensure_pad_token
 
 
 def test_embeddings_are_mean_pooled_without_padding(tiny_gpt2, bpe_tokenizer):

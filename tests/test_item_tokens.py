@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-
-from instructrec_peft.errors import DataError
-from instructrec_peft.item_scoring import full_ranks, item_scores, rank_item_rows
-from instructrec_peft.item_tokens import ItemTokens, TokenCatalog, add_item_tokens
-from instructrec_peft.item_training import ItemLogits, encode_item_rows, item_labels
 from training_helpers import tiny_configs
 
+from instructrec_peft.errors import DataError
+from instructrec_peft.inference.item_scoring import full_ranks, item_scores, rank_item_rows
+from instructrec_peft.instructions.item_tokens import ItemTokens, TokenCatalog, add_item_tokens
+from instructrec_peft.training.item_training import ItemLogits, encode_item_rows, item_labels
 
 # ---- the map -------------------------------------------------------------------------------------
 
@@ -95,7 +94,7 @@ def test_all_position_labels_on_a_hand_built_example():
 def test_encode_item_rows_labels_history_only_for_p1_matching(bpe_tokenizer):
     from copy import deepcopy
 
-    from instructrec_peft.tokenization import PromptEncoder
+    from instructrec_peft.instructions.tokenization import PromptEncoder
 
     tok = deepcopy(bpe_tokenizer)
     tokens = add_item_tokens(tok, ["a", "b", "c", "d"], ["Film A", "Film B", "Film C", "Film D"])
@@ -116,7 +115,7 @@ def test_encode_item_rows_labels_history_only_for_p1_matching(bpe_tokenizer):
 
 @pytest.fixture(scope="module", params=["llama", "gpt2"])
 def item_run(request, tiny_assets, tmp_path_factory):
-    from instructrec_peft.tuning import run_tuning
+    from instructrec_peft.training.tuning import run_tuning
 
     out = tmp_path_factory.mktemp(f"items-{request.param}")
     model_args, data_args, train_args = tiny_configs(
@@ -138,7 +137,7 @@ def _base_with_items(assets, arch, out):
 def test_item_rows_train_and_base_rows_do_not(item_run):
     from transformers import AutoModelForCausalLM
 
-    from instructrec_peft.item_init import embedding_weights
+    from instructrec_peft.models.item_rows import embedding_weights
 
     arch, out, result, assets = item_run
     tokens = ItemTokens.from_dict(json.loads((out / "instructrec_manifest.json").read_text())["item_tokens"])
@@ -167,7 +166,7 @@ def test_the_adapter_saves_only_the_item_rows(item_run):
 def test_plain_peft_after_resizing_scores_as_the_recommender(item_run):
     from peft import PeftModel
 
-    from instructrec_peft.recommender import Recommender
+    from instructrec_peft.inference.recommender import Recommender
 
     arch, out, result, assets = item_run
     base, tokenizer = _base_with_items(assets, arch, out)
@@ -215,7 +214,7 @@ def test_padded_batches_score_as_single_prompts(item_run):
 
 
 def test_trainer_evaluation_equals_direct_ranking(item_run):
-    from instructrec_peft.metrics.formulas import ranking_metrics, target_ranks
+    from instructrec_peft.evaluation.metrics.formulas import ranking_metrics, target_ranks
 
     arch, out, result, _ = item_run
     trainer = result.trainer
@@ -228,8 +227,8 @@ def test_trainer_evaluation_equals_direct_ranking(item_run):
 
 
 def test_new_items_get_a_token_from_their_text(item_run):
-    from instructrec_peft.item_init import text_means
-    from instructrec_peft.recommender import Recommender
+    from instructrec_peft.inference.recommender import Recommender
+    from instructrec_peft.models.item_rows import text_means
 
     arch, out, result, _ = item_run
     rec = Recommender.from_pretrained(str(out))
@@ -251,8 +250,8 @@ def test_new_items_get_a_token_from_their_text(item_run):
 def test_recommender_errors_name_the_problem(item_run):
     from transformers import AutoTokenizer
 
-    from instructrec_peft.manifest import Manifest
-    from instructrec_peft.recommender import Recommender
+    from instructrec_peft.inference.recommender import Recommender
+    from instructrec_peft.instructions.manifest import Manifest
 
     arch, out, result, assets = item_run
     rec = Recommender.from_pretrained(str(out))
@@ -279,8 +278,8 @@ def test_full_ranks_exclude_history_and_count_ties_against_the_target():
 
 
 def test_window_targets_cover_the_train_sequence(toy_log):
-    from instructrec_peft.examples import ExampleConfig, _targets
-    from instructrec_peft.split import leave_one_out
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.instructions.examples import ExampleConfig, _targets
 
     split = leave_one_out(toy_log)
     user = max(split.users, key=lambda u: len(split.train_sequence(u)))
@@ -298,7 +297,8 @@ def test_item_token_config_errors(tiny_assets, tmp_path):
     with pytest.raises(ValueError, match=r"DataArguments.task_mix: \['pointwise'\] answer with Yes/No"):
         tiny_configs(tiny_assets, tmp_path, item_tokens=True, task_mix="matching=1,pointwise=1")
     with pytest.raises(ValueError, match="DataArguments.eval_template: .*answer with a list label"):
-        tiny_configs(tiny_assets, tmp_path, item_tokens=True, task_mix="reranking=1", eval_template="p1-i0-reranking-3")
+        tiny_configs(tiny_assets, tmp_path, item_tokens=True, task_mix="reranking=1",
+                     eval_template="p1-i0-reranking-3")
     with pytest.raises(ValueError, match="DataArguments.item_token_init: 'bpr' is not one of"):
         tiny_configs(tiny_assets, tmp_path, item_tokens=True, item_token_init="bpr")
     with pytest.raises(ValueError, match="DataArguments.item_text: 'title' is not one of"):
@@ -318,7 +318,7 @@ def test_the_card_describes_item_tokens_and_resizes_before_loading(item_run):
 def test_without_a_separator_the_answer_follows_the_last_history_item(bpe_tokenizer):
     from copy import deepcopy
 
-    from instructrec_peft.tokenization import PromptEncoder
+    from instructrec_peft.instructions.tokenization import PromptEncoder
 
     tok = deepcopy(bpe_tokenizer)
     tokens = add_item_tokens(tok, ["a", "b", "c"], ["Film A", "Film B", "Film C"])
@@ -334,7 +334,7 @@ def test_without_a_separator_the_answer_follows_the_last_history_item(bpe_tokeni
 def test_the_item_config_parses(tmp_path):
     from pathlib import Path
 
-    from instructrec_peft.config import parse_config
+    from instructrec_peft.models.config import parse_config
 
     config = Path(__file__).parents[1] / "recipes" / "configs" / "items-cpu.yaml"
     model_args, data_args, train_args = parse_config([str(config), "--output_dir", str(tmp_path)])
@@ -347,12 +347,12 @@ def test_evaluate_recipe_ranks_candidates_and_the_catalogue(item_run, tmp_path):
     import sys
     from pathlib import Path
 
-    from instructrec_peft.config import saved_configs
-    from instructrec_peft.manifest import Manifest
-    from instructrec_peft.metrics.formulas import ranking_metrics
-    from instructrec_peft.modeling import item_tokens_of, load_adapter
-    from instructrec_peft.protocols import protocol_rows, run_item_lm
-    from instructrec_peft.tokenization import PromptEncoder
+    from instructrec_peft.evaluation.metrics.formulas import ranking_metrics
+    from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
+    from instructrec_peft.instructions.manifest import Manifest
+    from instructrec_peft.instructions.tokenization import PromptEncoder
+    from instructrec_peft.models.config import saved_configs
+    from instructrec_peft.models.loading import item_tokens_of, load_adapter
 
     arch, out, result, _ = item_run
     recipe = Path(__file__).resolve().parents[1] / "recipes" / "evaluate.py"
@@ -388,9 +388,9 @@ def test_initial_rows_are_the_title_mean_plus_a_scaled_factor(tiny_assets, toy_l
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from instructrec_peft.item_init import item_token_rows, set_item_rows
-    from instructrec_peft.item_tokens import resize_for_items
-    from instructrec_peft.split import leave_one_out
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.instructions.item_tokens import resize_for_items
+    from instructrec_peft.training.item_init import item_token_rows, set_item_rows
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_assets["llama"])
     model = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])

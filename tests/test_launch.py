@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from training_helpers import yaml_config
 
 ROOT = Path(__file__).resolve().parents[1]

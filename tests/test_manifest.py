@@ -3,7 +3,8 @@ import json
 import pytest
 
 from instructrec_peft import TemplateError, templates
-from instructrec_peft.manifest import MANIFEST_NAME, Manifest
+from instructrec_peft.instructions.manifest import Manifest
+from instructrec_peft.run_dir import RunDir
 
 CUSTOM = {"name": "shop-next", "preference": "P1", "intention": "I0", "task": "matching",
           "prompt": "Bought {history}. Next {noun}?", "response": "{target}", "source": "user"}
@@ -18,7 +19,7 @@ def test_round_trip_and_registration(tmp_path, scratch_registry):
     manifest = Manifest(templates=[CUSTOM, templates.get_template("p1-i0-matching-1").to_dict()],
                         eval_template="shop-next", vocabulary="product", base_model="org/base")
     path = manifest.save(tmp_path)
-    assert path == tmp_path / MANIFEST_NAME and sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME]
+    assert path == tmp_path / RunDir.MANIFEST and sorted(p.name for p in tmp_path.iterdir()) == [RunDir.MANIFEST]
     loaded = Manifest.load(tmp_path)
     assert loaded == manifest
     registered = loaded.register()
@@ -35,10 +36,10 @@ def test_a_manifest_cannot_silently_reword_a_registered_template(tmp_path, scrat
 def test_malformed_manifests_are_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="no template manifest"):
         Manifest.load(tmp_path)
-    (tmp_path / MANIFEST_NAME).write_text("{not json")
+    (tmp_path / RunDir.MANIFEST).write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         Manifest.load(tmp_path)
-    (tmp_path / MANIFEST_NAME).write_text(json.dumps({"templates": [], "eval_template": "x", "code": "import os"}))
+    (tmp_path / RunDir.MANIFEST).write_text(json.dumps({"templates": [], "eval_template": "x", "code": "import os"}))
     with pytest.raises(ValueError, match=r"unknown field\(s\) \['code'\]"):
         Manifest.load(tmp_path)
     bad = {**CUSTOM, "prompt": "Bought {history.__class__}."}

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from instructrec_peft.metrics import auc, load_metric, ranking_metrics, target_ranks
+from instructrec_peft.evaluation.metrics import auc, load_metric, ranking_metrics, target_ranks
 
 
 def test_ranks_break_ties_against_the_target():
@@ -50,7 +50,7 @@ def test_local_evaluate_modules_load_without_the_hub():
 
 
 def test_per_user_values_and_bootstrap_intervals():
-    from instructrec_peft.metrics.bootstrap import bootstrap_ci, paired_ci, per_user, summarize
+    from instructrec_peft.evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user, summarize
 
     ranks = np.array([1, 2, 11, np.inf])
     assert per_user(ranks, "hr@1").tolist() == [1.0, 0.0, 0.0, 0.0]
@@ -73,7 +73,7 @@ def test_per_user_values_and_bootstrap_intervals():
 
 
 def test_format_table_adds_interval_columns():
-    from instructrec_peft.evaluation import format_table
+    from instructrec_peft.evaluation.ranking import format_table
 
     table = format_table({"a": {"hr@1": 0.5, "ndcg@10": 0.7}, "b": {"hr@1": 0.4, "ndcg@10": 0.6}}, {"a": 3, "b": 3},
                          columns=("hr@1", "ndcg@10"), intervals={"a": {"hr@1": (0.4, 0.6)}})

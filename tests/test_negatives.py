@@ -3,17 +3,17 @@ import pytest
 from transformers import AutoModelForCausalLM
 
 from instructrec_peft import DataError, leave_one_out
-from instructrec_peft import config as config_module
-from instructrec_peft import negatives as negatives_module
-from instructrec_peft.baselines import BPR, SASRec, fit_baseline
-from instructrec_peft.config import DataArguments, ModelArguments
-from instructrec_peft.data import load_log, prepare_data
-from instructrec_peft.examples import ExampleConfig, build_examples
-from instructrec_peft.modeling import load_tokenizer
-from instructrec_peft.negatives import RandomNegatives, RetrieverNegatives
-from instructrec_peft.protocols import protocol_rows, rerank_listed_ranks
-from instructrec_peft.scoring import index_scores
-from instructrec_peft.tokenization import PromptEncoder
+from instructrec_peft.evaluation.baselines import BPR, SASRec, fit_baseline
+from instructrec_peft.evaluation.protocols import protocol_rows, rerank_listed_ranks
+from instructrec_peft.inference.scoring import index_scores
+from instructrec_peft.instructions import negatives as negatives_module
+from instructrec_peft.instructions.examples import ExampleConfig, build_examples
+from instructrec_peft.instructions.negatives import RandomNegatives, RetrieverNegatives
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models import config as config_module
+from instructrec_peft.models.config import DataArguments, ModelArguments
+from instructrec_peft.models.loading import load_tokenizer
+from instructrec_peft.training.data import prepare_data
 
 ORDER = ["3", "12", "6", "11", "7", "10", "1", "2", "4", "5", "8", "9"]  # the fixed retriever's ranking, best first
 

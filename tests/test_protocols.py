@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 from transformers import AutoModelForCausalLM
 
-from instructrec_peft.config import DataArguments, ModelArguments
-from instructrec_peft.evaluation import rank_rows
-from instructrec_peft.metrics.formulas import ranking_metrics
-from instructrec_peft.modeling import load_tokenizer
-from instructrec_peft.protocols import protocol_rows, rerank_ranks
-from instructrec_peft.tokenization import PromptEncoder
+from instructrec_peft.evaluation.metrics.formulas import ranking_metrics
+from instructrec_peft.evaluation.protocols import protocol_rows, rerank_ranks
+from instructrec_peft.evaluation.ranking import rank_rows
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.config import DataArguments, ModelArguments
+from instructrec_peft.models.loading import load_tokenizer
 
 
 class FixedRetriever:
@@ -61,7 +61,7 @@ def test_rerank_refuses_a_prompt_that_lists_candidates(tiny_assets):
 
 
 def test_scoring_throughput_times_every_method_on_the_same_rows(rerank_setup):
-    from instructrec_peft.speed import scoring_throughput
+    from instructrec_peft.experiments.speed import scoring_throughput
 
     encoder, data, model = rerank_setup
     speeds = scoring_throughput(model, encoder, data.rows, data.log.catalog,

@@ -2,8 +2,11 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from instructrec_peft.recommender import ItemTrie, Recommender
-from instructrec_peft.tokenization import PromptEncoder
+from instructrec_peft.inference.recommender import ItemTrie, Recommender
+from instructrec_peft.instructions.templates import get_template
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.config import ModelArguments
+from instructrec_peft.models.loading import load_tokenizer
 
 CATALOG = [f"Film {chr(65 + i)}{i} ({1980 + i})" for i in range(12)]
 
@@ -73,8 +76,8 @@ def test_index_scoring_ranks_a_tiny_trained_models_target_first(tiny_assets):
     """Overfit a tiny model on label-answering reranking prompts, then score by label logits."""
     from transformers import AutoTokenizer
 
-    from instructrec_peft.scoring import index_scores
-    from instructrec_peft.templates import get_template
+    from instructrec_peft.inference.scoring import index_scores
+    from instructrec_peft.instructions.templates import get_template
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_assets["gpt2"])
     model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
@@ -104,9 +107,10 @@ def test_index_scoring_ranks_a_tiny_trained_models_target_first(tiny_assets):
 
 
 def test_from_pretrained_reproduces_the_trained_model(tiny_assets, tmp_path):
-    from instructrec_peft.scoring import score_candidates
-    from instructrec_peft.tuning import run_tuning
     from training_helpers import tiny_configs
+
+    from instructrec_peft.inference.scoring import score_candidates
+    from instructrec_peft.training.tuning import run_tuning
 
     result = run_tuning(*tiny_configs(tiny_assets, tmp_path / "out"))
     rec = Recommender.from_pretrained(str(tmp_path / "out"), catalog=CATALOG)
@@ -122,7 +126,7 @@ def test_from_pretrained_reproduces_the_trained_model(tiny_assets, tmp_path):
 def test_a_label_answering_adapter_ranks_by_index_and_recommends_by_matching(tiny_assets):
     from transformers import AutoTokenizer
 
-    from instructrec_peft.scoring import index_scores
+    from instructrec_peft.inference.scoring import index_scores
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_assets["gpt2"])
     model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
@@ -134,3 +138,48 @@ def test_a_label_answering_adapter_ranks_by_index_and_recommends_by_matching(tin
     assert torch.allclose(torch.tensor(rec.score(history, candidates)), expected)
     assert rec._template(None, None, task="matching").aspects == ("P1", "I0", "matching")
     assert set(rec.recommend(history, k=2)) <= set(CATALOG[2:])
+
+
+@pytest.mark.parametrize("template", ["p1-i0-matching-1", "p1-i0-reranking-3"])
+def test_the_trainers_metric_is_what_the_recommender_gives_on_the_same_rows(tiny_assets, tmp_path, template):
+    """One scoring path: the trainer's evaluation and the deployed Recommender rank alike."""
+    from training_helpers import tiny_configs
+
+    from instructrec_peft.evaluation.metrics.formulas import ranking_metrics, target_ranks
+    from instructrec_peft.training.tuning import run_tuning
+
+    task = get_template(template).task
+    result = run_tuning(*tiny_configs(tiny_assets, tmp_path / "out", task_mix=f"{task}=1", templates=[template],
+                                      eval_template=template))
+    trainer = result.trainer
+    metrics = trainer.evaluate()
+    rec = Recommender.from_pretrained(str(tmp_path / "out"))
+    catalog, scores, targets = trainer.catalog, [], []
+    for row in trainer.eval_dataset:
+        history = [catalog.text(i) for i in row["history"]]
+        candidates = [catalog.text(i) for i in row["candidates"]]
+        shown = candidates if task == "reranking" else ()
+        assert rec._prompt(rec._template(None, None), history, shown) == row["prompt"]
+        scores.append(rec.score(history, candidates))
+        targets.append(row["candidates"].index(row["target"]))
+    expected = ranking_metrics(target_ranks(scores, targets), (1, 3, 5, 10))
+    assert {k: metrics[f"eval_{k}"] for k in expected} == pytest.approx(expected, abs=1e-12)
+    assert metrics["eval_users"] == len(trainer.eval_dataset) == 6
+
+
+def test_a_nan_score_is_an_error_naming_the_user_not_a_rank(tiny_assets):
+    from instructrec_peft.errors import ScoringError
+    from instructrec_peft.evaluation.metrics.formulas import target_ranks
+    from instructrec_peft.evaluation.protocols import protocol_rows
+    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.models.config import DataArguments
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
+    encoder = PromptEncoder(load_tokenizer(ModelArguments(model_name_or_path=tiny_assets["gpt2"])))
+    data = protocol_rows("loo-random-10", DataArguments(dataset=tiny_assets["data"]), encoder, seed=0, users=2)
+    with torch.no_grad():
+        model.get_output_embeddings().weight[:] = float("nan")
+    with pytest.raises(ScoringError, match=f"user {data.rows[0]['user']!r}: the model gave NaN scores to 10 of 10"):
+        rank_rows(model, encoder, data.rows, data.log.catalog, progress=False)
+    with pytest.raises(ScoringError, match="row 1: 1 NaN score"):
+        target_ranks([[0.1, 0.2], [float("nan"), 0.3]], [0, 0])

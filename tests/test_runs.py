@@ -3,10 +3,11 @@ import sys
 
 import pytest
 
-from instructrec_peft.runs import run_measured
+from instructrec_peft.experiments.runs import run_measured
 
 # Allocate N MB, touch every page, and live long enough to be measured.
-ALLOCATE = ("import sys, time; block = bytearray(int(sys.argv[1]) * 2**20); block[::4096] = b'x' * len(block[::4096]); "
+ALLOCATE = ("import sys, time; block = bytearray(int(sys.argv[1]) * 2**20); "
+            "block[::4096] = b'x' * len(block[::4096]); "
             "time.sleep(0.5)")
 
 

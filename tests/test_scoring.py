@@ -2,8 +2,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from instructrec_peft import scoring
-from instructrec_peft.scoring import score_candidates
+from instructrec_peft.inference import scoring
+from instructrec_peft.inference.scoring import score_candidates
 
 continue_batched = scoring._continue_batched
 

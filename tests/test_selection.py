@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from instructrec_peft.selection import cross_validate_mixes, user_folds
 from training_helpers import yaml_config
+
+from instructrec_peft.experiments.selection import cross_validate_mixes, user_folds
+from instructrec_peft.models.config import parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,6 +39,7 @@ def test_three_fold_selection_writes_the_winning_mix(tiny_assets, tmp_path):
 def test_cross_validation_is_deterministic(tiny_assets, tmp_path):
     config = tmp_path / "base.yaml"
     config.write_text(yaml_config(tiny_assets, tmp_path / "unused", max_steps=1))
-    first = cross_validate_mixes([str(config)], ["matching=1"], folds=2, workdir=tmp_path, progress=False)
-    second = cross_validate_mixes([str(config)], ["matching=1"], folds=2, workdir=tmp_path, progress=False)
+    configs = parse_config([str(config)])
+    first = cross_validate_mixes(configs, ["matching=1"], folds=2, workdir=tmp_path, progress=False)
+    second = cross_validate_mixes(configs, ["matching=1"], folds=2, workdir=tmp_path, progress=False)
     assert first[0].scores == second[0].scores and len(first[0].scores) == 2

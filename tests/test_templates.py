@@ -2,7 +2,14 @@ import pytest
 
 import instructrec_peft as ir
 from instructrec_peft import TemplateError, templates
-from instructrec_peft.templates import INTENTIONS, PREFERENCES, TASKS, Template, get_template, register_template
+from instructrec_peft.instructions.templates import (
+    INTENTIONS,
+    PREFERENCES,
+    TASKS,
+    Template,
+    get_template,
+    register_template,
+)
 
 HISTORY = [f"Movie number {i} (19{i:02d})" for i in range(30)]
 CANDIDATES = ["Alien (1979)", "Heat (1995)", "Fargo (1996)", "Up (2009)"]
@@ -93,15 +100,20 @@ GOOD = dict(name="my-template", preference="P1", intention="I0", task="matching"
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"prompt": "The user {past} {histroy}. Next?"}, "template 'my-template': unknown placeholder(s) {histroy} in the prompt"),
-    ({"prompt": "The user {past} {history.__class__}."}, "placeholder {history.__class__} in 'The user {past} {history.__class__}.' is not a bare name"),
-    ({"prompt": "The user {past} {history[0]}."}, "placeholder {history[0]} in 'The user {past} {history[0]}.' is not a bare name"),
+    ({"prompt": "The user {past} {histroy}. Next?"},
+     "template 'my-template': unknown placeholder(s) {histroy} in the prompt"),
+    ({"prompt": "The user {past} {history.__class__}."},
+     "placeholder {history.__class__} in 'The user {past} {history.__class__}.' is not a bare name"),
+    ({"prompt": "The user {past} {history[0]}."},
+     "placeholder {history[0]} in 'The user {past} {history[0]}.' is not a bare name"),
     ({"prompt": "The user {past} {history!r}."}, "may not carry a conversion or format spec"),
     ({"prompt": "The user {past} {history."}, "malformed format string"),
-    ({"response": ""}, "template 'my-template': the response part is missing; a matching template answers with {target}"),
+    ({"response": ""},
+     "template 'my-template': the response part is missing; a matching template answers with {target}"),
     ({"response": "{answer}"}, "the response must contain exactly one of {target}, found {answer}"),
     ({"prompt": "Next {noun}?"}, "a P1/I0/matching prompt must contain {history}"),
-    ({"prompt": "The user {past} {history} and wants {intention}."}, "{intention} does not belong in a P1/I0/matching prompt"),
+    ({"prompt": "The user {past} {history} and wants {intention}."},
+     "{intention} does not belong in a P1/I0/matching prompt"),
     ({"prompt": "The user {past} {history}. Is {item} next?"}, "{item} does not belong in a P1/I0/matching prompt"),
     ({"task": "ranking"}, "template 'my-template': task 'ranking' is not one of"),
     ({"preference": "P3"}, "preference 'P3' is not one of"),

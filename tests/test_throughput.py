@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from instructrec_peft.synthetic import synthetic_log
-from instructrec_peft.throughput import body_params, lora_train_flops, matmul_flops
+from instructrec_peft.data.synthetic import synthetic_log
+from instructrec_peft.experiments.throughput import body_params, lora_train_flops, matmul_flops
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,8 @@ def test_synthetic_logs_are_deterministic_and_sized():
     frame = log.interactions
     assert len(frame) == 2_000 and frame["user_id"].nunique() == 40
     assert (frame.groupby("user_id")["item_id"].nunique() == 50).all()  # distinct items per user
-    assert set(frame["item_id"]) <= set(log.catalog.texts) and len(log.catalog) == 100  # max(2 x per_user, interactions / 20)
+    # The catalogue: max(2 x per_user, interactions / 20) items.
+    assert set(frame["item_id"]) <= set(log.catalog.texts) and len(log.catalog) == 100
     assert frame.equals(synthetic_log(2_000, per_user=50, seed=3).interactions)
     assert not frame.equals(synthetic_log(2_000, per_user=50, seed=4).interactions)
     with pytest.raises(ValueError, match=r"interactions \(10\) must be at least per_user \(50\)"):

@@ -2,15 +2,15 @@ import json
 
 import pytest
 import torch
-
-from instructrec_peft.config import parse_config
-from instructrec_peft.data import prepare_data
-from instructrec_peft.evaluation import rank_rows
-from instructrec_peft.modeling import load_tokenizer, lora_targets
-from instructrec_peft.tokenization import PromptEncoder
-from instructrec_peft.trainer import InstructRecTrainer
-from instructrec_peft.tuning import run_tuning
 from training_helpers import tiny_configs
+
+from instructrec_peft.evaluation.ranking import rank_rows
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.config import parse_config
+from instructrec_peft.models.loading import load_tokenizer, lora_targets
+from instructrec_peft.training.data import prepare_data
+from instructrec_peft.training.trainer import InstructRecTrainer
+from instructrec_peft.training.tuning import run_tuning
 
 
 def build_trainer(tiny_assets, tmp_path, **overrides):
@@ -55,7 +55,8 @@ def test_lora_targets_follow_the_loaded_layers(tiny_assets):
                                                      quantization_config=BitsAndBytesConfig(load_in_4bit=True))
     assert lora_targets(quantised) == (["c_attn", "c_proj", "c_fc"], False)  # Linear4bit: not transposed
     llama = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])
-    assert lora_targets(llama) == (["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], False)
+    linears = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    assert lora_targets(llama) == (linears, False)
     assert lora_targets(llama, ["q_proj", "v_proj"]) == (["q_proj", "v_proj"], False)
     with pytest.raises(ValueError, match=r"ModelArguments.lora_target_modules: \['c_attn'\] match no module"):
         lora_targets(llama, ["c_attn"])
@@ -130,11 +131,13 @@ def test_resume_from_checkpoint_continues_at_the_right_step(tiny_assets, tmp_pat
 @pytest.mark.parametrize("argv, message", [
     (["--lora_r", "0"], "ModelArguments.lora_r: must be >= 1, got 0"),
     (["--quantization", "3bit"], "ModelArguments.quantization: '3bit' is not one of"),
-    (["--gguf_file", "m.gguf", "--quantization", "4bit"], "ModelArguments.quantization: cannot be combined with gguf_file"),
+    (["--gguf_file", "m.gguf", "--quantization", "4bit"],
+     "ModelArguments.quantization: cannot be combined with gguf_file"),
     (["--peft_method", "prompt_tuning", "--lora_target_modules", "c_attn"],
      "ModelArguments.lora_target_modules: only applies to peft_method=lora"),
     (["--task_mix", "matchng=1"], "DataArguments.task_mix: unknown task form 'matchng'"),
-    (["--eval_template", "p1-i0-pointwise-1"], "DataArguments.eval_template: 'p1-i0-pointwise-1' is a pointwise template"),
+    (["--eval_template", "p1-i0-pointwise-1"],
+     "DataArguments.eval_template: 'p1-i0-pointwise-1' is a pointwise template"),
     (["--eval_template", "p1-i0-matchin-1"], "DataArguments.eval_template: unknown template 'p1-i0-matchin-1'"),
     (["--num_candidates", "1"], "DataArguments.num_candidates: must be >= 2, got 1"),
     (["--metric_for_best_model", "ndcg@20"], "InstructRecConfig.metric_for_best_model: 'ndcg@20' is not a reported"),
@@ -163,8 +166,8 @@ def test_fast_paths_give_the_same_loss_and_gradients(tiny_assets, arch, attn, pa
     """Completion-only logits and padding-free packing, alone and together, against padded full logits."""
     from transformers import AutoModelForCausalLM
 
-    from instructrec_peft.collator import CompletionOnlyCollator
-    from instructrec_peft.trainer import completion_loss, completion_positions
+    from instructrec_peft.training.collator import CompletionOnlyCollator
+    from instructrec_peft.training.trainer import completion_loss, completion_positions
 
     tokenizer = load_tokenizer(tiny_configs(tiny_assets, "unused", arch=arch)[0])
     encoder = PromptEncoder(tokenizer)
@@ -220,10 +223,10 @@ def test_padding_free_training_counts_the_same_tokens_and_learns_the_same_adapte
 
 def test_padding_free_falls_back_to_length_grouping_when_attention_mixes_packed_examples(tiny_assets, tmp_path,
                                                                                          monkeypatch, caplog):
-    import instructrec_peft.trainer as trainer_module
-    from instructrec_peft.packing import isolates_packed_sequences
-
     from transformers import AutoModelForCausalLM
+
+    import instructrec_peft.training.trainer as trainer_module
+    from instructrec_peft.training.packing import isolates_packed_sequences
 
     model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"]).train()
     assert isolates_packed_sequences(model) and model.training  # the check leaves the mode alone

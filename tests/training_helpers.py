@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from instructrec_peft.config import DataArguments, InstructRecConfig, ModelArguments
+from instructrec_peft.models.config import DataArguments, InstructRecConfig, ModelArguments
 
 
 def tiny_configs(assets, output_dir, arch="gpt2", **overrides):
@@ -32,9 +32,9 @@ def yaml_config(assets, output_dir, **overrides) -> str:
 
     model, data, train = tiny_configs(assets, output_dir, **overrides)
     keys = {"model_name_or_path", "lora_r", "lora_alpha", "lora_dropout", "dataset", "examples_per_user", "eval_users",
-            "num_candidates", "max_prompt_tokens", "task_mix", "output_dir", "max_steps", "per_device_train_batch_size",
-            "learning_rate", "logging_steps", "save_strategy", "report_to", "seed", "disable_tqdm",
-            "lr_scheduler_type"} | set(overrides)
+            "num_candidates", "max_prompt_tokens", "task_mix", "output_dir", "max_steps",
+            "per_device_train_batch_size", "learning_rate", "logging_steps", "save_strategy", "report_to", "seed",
+            "disable_tqdm", "lr_scheduler_type"} | set(overrides)
     merged = {}
     for obj in (model, data, train):
         merged.update({k: getattr(getattr(obj, k), "value", getattr(obj, k)) for k in keys if hasattr(obj, k)})

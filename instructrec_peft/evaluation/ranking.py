@@ -1,0 +1,75 @@
+"""Ranking evaluation of instruction examples: score each row's candidates, rank the target.
+
+A row (from :func:`~instructrec_peft.instructions.examples.build_examples`, valid or test stage)
+carries a prompt, its template, the candidate item ids and the target. The candidates are scored
+by :func:`~instructrec_peft.inference.candidates.score_ranking` (the one scoring path of text
+LMs: a list label's first token, or the candidate's likelihood); the metrics follow from the
+target's rank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..errors import ArgumentError, ScoringError
+from ..inference.candidates import score_ranking
+from ..instructions.templates import get_template
+from .metrics.formulas import ranking_metrics, target_ranks
+
+__all__ = ["RankingResult", "rank_rows", "evaluate_ranking", "format_table"]
+
+
+@dataclass
+class RankingResult:
+    metrics: dict[str, float]
+    ranks: np.ndarray
+    scores: list[list[float]]
+    users: list[str]
+
+
+def rank_rows(model, encoder, rows, catalog, *, method: str | None = None, normalize: bool = True,
+              progress: bool = True, desc: str = "ranking") -> tuple[list[list[float]], list[int]]:
+    """Scores of every row's candidates, and the index of each row's target."""
+    all_scores, targets = [], []
+    for row in tqdm(rows, desc=desc, disable=not progress, total=len(rows)):
+        if not row["candidates"]:
+            raise ArgumentError(f"user {row['user']!r}: the row has no candidates to rank (train-stage matching rows "
+                                "carry none; evaluate valid or test rows)")
+        texts = [catalog.text(item) for item in row["candidates"]]
+        try:
+            scores = score_ranking(model, encoder, get_template(row["template"]), row["prompt"], texts, method=method,
+                                   normalize=normalize)
+        except ScoringError as err:
+            raise ScoringError(f"user {row['user']!r}: {err}") from None
+        all_scores.append(scores.tolist())
+        targets.append(row["candidates"].index(row["target"]))
+    return all_scores, targets
+
+
+def evaluate_ranking(model, encoder, rows, catalog, *, k_values: Sequence[int] = (1, 3, 5, 10),
+                     method: str | None = None, normalize: bool = True, progress: bool = True) -> RankingResult:
+    scores, targets = rank_rows(model, encoder, rows, catalog, method=method, normalize=normalize, progress=progress)
+    ranks = target_ranks(scores, targets)
+    return RankingResult(ranking_metrics(ranks, k_values), ranks, scores, [r["user"] for r in rows])
+
+
+def format_table(results: dict[str, dict[str, float]], users: dict[str, int] | None = None,
+                 columns: Sequence[str] = ("hr@1", "hr@3", "hr@5", "hr@10", "ndcg@3", "ndcg@5", "ndcg@10", "mrr"),
+                 intervals: dict[str, dict[str, tuple[float, float]]] | None = None) -> str:
+    """A Markdown table: one row per system, one column per metric; ``intervals`` (system ->
+    metric -> (low, high)) adds a 95% CI column per metric it names."""
+    ci_columns = list(dict.fromkeys(m for per in (intervals or {}).values() for m in per))
+    header = "| system | users | " + " | ".join(c.upper() for c in columns) + "".join(
+        f" | {c.upper()} 95% CI" for c in ci_columns) + " |"
+    lines = [header, "|" + "---|" * (len(columns) + len(ci_columns) + 2)]
+    for name, metrics in results.items():
+        count = (users or {}).get(name, "")
+        cis = (intervals or {}).get(name, {})
+        values = " | ".join(f"{metrics[c]:.3f}" if c in metrics else "" for c in columns)
+        bounds = "".join(f" | {cis[c][0]:.3f}-{cis[c][1]:.3f}" if c in cis else " | " for c in ci_columns)
+        lines.append(f"| {name} | {count} | {values}{bounds} |")
+    return "\n".join(lines)

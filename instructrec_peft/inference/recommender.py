@@ -1,0 +1,343 @@
+"""``Recommender``: a tuned adapter (or a base model, zero-shot) as a recommendation API.
+
+>>> rec = Recommender.from_pretrained("outputs/demo-cpu", catalog=log.catalog)          # doctest: +SKIP
+>>> rec.rank(["Star Wars (1977)", "Alien (1979)"], ["Heat (1995)", "Toy Story (1995)"])  # doctest: +SKIP
+[('Toy Story (1995)', -1.52), ('Heat (1995)', -2.31)]
+>>> rec.recommend(["Star Wars (1977)", "Alien (1979)"], k=5)                            # doctest: +SKIP
+>>> rec.explain(["Star Wars (1977)"], "Alien (1979)")                                  # doctest: +SKIP
+
+Prompts are rendered from the template manifest saved with the adapter, so inference sees the
+wording it was trained on. History and candidates are item texts, oldest history first.
+``recommend`` generates under a prefix-trie constraint over the catalogue's tokenised texts, so it
+can only return real catalogue items, never one already in the history.
+
+An adapter tuned with item tokens (its manifest holds the item-token map) needs no catalogue:
+history and candidates may be item ids or item texts, a candidate's score is its token's logit,
+``recommend`` ranks every item in one forward pass, and ``add_items`` gives items that arrived
+after tuning a token initialised from their text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from ..data.feedback import Feedback, FeedbackLog
+from ..errors import ArgumentError
+from ..instructions.item_tokens import ItemTokens
+from ..instructions.manifest import Manifest
+from ..instructions.templates import Template, get_template, select
+from ..instructions.tokenization import PromptEncoder, ensure_pad_token
+from .candidates import score_ranking
+from .modes import eval_mode
+
+__all__ = ["Recommender", "ItemTrie"]
+
+EXPLAIN_PROMPT = ("The user {past} these {nouns}: {history}. In one sentence, explain why the user might enjoy "
+                  "{item}.")
+
+
+class ItemTrie:
+    """A prefix tree over token sequences (each ending in EOS): which tokens may come next."""
+
+    def __init__(self, sequences: Sequence[Sequence[int]]):
+        self.root: dict = {}
+        for sequence in sequences:
+            node = self.root
+            for token in sequence:
+                node = node.setdefault(token, {})
+
+    def allowed(self, prefix: Sequence[int]) -> list[int]:
+        node = self.root
+        for token in prefix:
+            node = node.get(token)
+            if node is None:
+                return []
+        return list(node)
+
+
+@dataclass
+class _Texts:
+    """Catalogue texts and their token ids (with EOS), deduplicated."""
+
+    texts: list[str]
+    ids: list[list[int]]
+
+
+class Recommender:
+    def __init__(self, model, tokenizer, manifest: Manifest, catalog=None, scoring: str | None = None,
+                 feedback_path: str | Path | None = None):
+        ensure_pad_token(tokenizer)
+        self.feedback_path = feedback_path
+        self.model, self.tokenizer, self.manifest = model, tokenizer, manifest
+        self.templates = {t.name: t for t in manifest.register()}
+        self.encoder = PromptEncoder.for_settings(tokenizer, manifest)
+        self.scoring = scoring
+        self._catalog: _Texts | None = None
+        self.item_tokens: ItemTokens | None = None
+        if manifest.item_tokens:
+            self.item_tokens = ItemTokens.from_dict(manifest.item_tokens)
+            self.item_tokens.check(tokenizer, "the adapter's manifest")
+            self._by_text = {text: item for item, text in zip(self.item_tokens.items, self.item_tokens.texts)}
+        if catalog is not None:
+            self.set_catalog(catalog)
+
+    # ---- loading -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(cls, adapter: str, *, catalog=None, base_model=None, model_args=None,
+                        revision: str | None = None,
+                        scoring: str | None = None) -> "Recommender":
+        """Load an adapter directory or Hub repository: its base model, adapter, tokenizer, manifest."""
+        from ..models.loading import load_adapter
+
+        path = Path(adapter)
+        if not path.is_dir():
+            from huggingface_hub import snapshot_download
+
+            path = Path(snapshot_download(adapter, revision=revision))
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = load_adapter(str(path), base=base_model, model_args=model_args)
+        return cls(model, tokenizer, Manifest.load(path), catalog=catalog, scoring=scoring)
+
+    @classmethod
+    def zero_shot(cls, model, tokenizer, *, catalog=None, eval_template: str = "p1-i0-matching-1",
+                  vocabulary: str = "movie", system_prompt: str | None = None) -> "Recommender":
+        """A base model without adapter, prompted with a built-in template."""
+        template = get_template(eval_template)
+        manifest = Manifest(templates=[template.to_dict()], eval_template=eval_template, vocabulary=vocabulary,
+                            chat_template=bool(getattr(tokenizer, "chat_template", None)), system_prompt=system_prompt)
+        return cls(model, tokenizer, manifest, catalog=catalog)
+
+    def set_catalog(self, catalog) -> None:
+        """The items ``recommend`` may return: an ItemCatalog or a list of item texts."""
+        if self.item_tokens is not None:
+            # Item-token adapters know their items; a catalogue only adds text lookups.
+            self._by_text.update({text: item for item, text in getattr(catalog, "texts", {}).items()
+                                  if item in self.item_tokens})
+            return
+        texts = list(dict.fromkeys(catalog.texts.values() if hasattr(catalog, "texts") else catalog))
+        if not texts:
+            raise ArgumentError("the catalogue is empty")
+        self._catalog = _Texts(texts, self.encoder.completion_ids(texts))
+
+    # ---- prompts -------------------------------------------------------------------------------
+
+    def _template(self, intention: str | None, preference: str | None, task: str | None = None) -> Template:
+        """The manifest's evaluation template, or the closest one for the given intention,
+        preference and task form: the adapter's own templates first, then the built-ins."""
+        base = get_template(self.manifest.eval_template)
+        response = base.response_field if task in (None, base.task) else "target"
+        task = task or base.task
+        wanted_p = "P2" if preference else "P1"
+        wanted_i = "I1" if intention else "I0"
+        if (base.preference, base.intention, base.task) == (wanted_p, wanted_i, task):
+            return base
+        for pool in (list(self.templates.values()), select(preference=wanted_p, intention=wanted_i, task=task)):
+            for template in pool:
+                if template.aspects == (wanted_p, wanted_i, task) and template.response_field == response:
+                    return template
+        raise ArgumentError(f"no {wanted_p}/{wanted_i}/{task} template answers with {{{response}}}")
+
+    def _item(self, item: str) -> str:
+        """An item id of the item-token map, given its id or its text."""
+        if item in self.item_tokens:
+            return item
+        if item in self._by_text:
+            return self._by_text[item]
+        raise ArgumentError(f"unknown item {item!r}: neither an item id nor an item text of the adapter's "
+                            f"{len(self.item_tokens)} items (add_items gives new items a token)")
+
+    def _shown(self, items: Sequence[str]) -> list[str]:
+        """Items as the prompts show them: texts, or (item-token adapters) tokens."""
+        if self.item_tokens is None:
+            return list(items)
+        return [self.item_tokens.show(self._item(i), self.manifest.item_text) for i in items]
+
+    def _prompt(self, template: Template, history: Sequence[str], candidates: Sequence[str] = (),
+                intention: str | None = None, preference: str | None = None) -> str:
+        history, candidates = self._shown(history), self._shown(candidates)
+        values = {"target": "", "label": "", "answer": "", "choice": ""}
+        if intention:
+            values["intention"] = intention
+        if preference:
+            values["preference"] = preference
+        return template.render(vocabulary=self.manifest.vocabulary, history=list(history), candidates=candidates,
+                               count_tokens=self.encoder.count_tokens,
+                               max_prompt_tokens=self.manifest.max_prompt_tokens,
+                               max_history_items=self.manifest.max_history_items,
+                               history_style=self.manifest.history_style, **values).prompt
+
+    # ---- ranking -------------------------------------------------------------------------------
+
+    def score(self, history: Sequence[str], candidates: Sequence[str], intention: str | None = None,
+              preference: str | None = None) -> list[float]:
+        """A score per candidate (higher is better), in the candidates' order."""
+        if not candidates:
+            raise ArgumentError("the candidate list is empty")
+        if not history and not preference:
+            raise ArgumentError("the history is empty: give at least one item or an explicit preference")
+        template = self._template(intention, preference)
+        if self.item_tokens is not None:
+            ids = [self.item_tokens.position(self._item(c)) for c in candidates]
+            shown = candidates if template.task == "reranking" else ()
+            return self._item_scores(self._prompt(template, history, shown, intention, preference))[ids].tolist()
+        shown = candidates if template.task == "reranking" else ()
+        prompt = self._prompt(template, history, shown, intention, preference)
+        return score_ranking(self.model, self.encoder, template, prompt, list(candidates),
+                             method=self.scoring).tolist()
+
+    def _item_scores(self, prompt: str) -> torch.Tensor:
+        from .item_scoring import item_scores
+
+        return item_scores(self.model, self.encoder.prompt_ids([prompt]), self.item_tokens.id_range,
+                           pad_id=self.tokenizer.pad_token_id or 0)[0]
+
+    def rank(self, history: Sequence[str], candidates: Sequence[str], intention: str | None = None,
+             preference: str | None = None) -> list[tuple[str, float]]:
+        """Candidates ordered best first, with their scores."""
+        scores = self.score(history, candidates, intention, preference)
+        return sorted(zip(candidates, scores), key=lambda pair: -pair[1])
+
+    def rank_many(self, requests: Sequence[dict]) -> list[list[tuple[str, float]]]:
+        """``rank`` for many users: each request is a dict of ``rank``'s arguments."""
+        return [self.rank(**request) for request in requests]
+
+    # ---- generation ----------------------------------------------------------------------------
+
+    def recommend(self, history: Sequence[str], k: int = 10, intention: str | None = None,
+                  preference: str | None = None) -> list[str]:
+        """``k`` catalogue items by constrained beam search, best first, none from the history.
+
+        Item-token adapters rank every item by its token's logit in one forward pass instead.
+        """
+        if self.item_tokens is not None:
+            return self._recommend_items(history, k, intention, preference)
+        if self._catalog is None:
+            raise ArgumentError("recommend needs a catalogue: pass catalog= or call set_catalog()")
+        if k < 1:
+            raise ArgumentError(f"k must be >= 1, got {k}")
+        seen = set(history)
+        keep = [i for i, text in enumerate(self._catalog.texts) if text not in seen]
+        if len(keep) < k:
+            raise ArgumentError(f"only {len(keep)} catalogue items are not in the history; asked for {k}")
+        sequences = [self._catalog.ids[i] for i in keep]
+        by_ids = {tuple(self._catalog.ids[i]): self._catalog.texts[i] for i in keep}
+        trie = ItemTrie(sequences)
+        template = self._template(intention, preference, task="matching")
+        prompt_ids = self.encoder.prompt_ids([self._prompt(template, history, (), intention, preference)])[0]
+        start = len(prompt_ids)
+        eos = self.tokenizer.eos_token_id
+
+        def allowed(_batch: int, ids: torch.Tensor) -> list[int]:
+            # Once a beam has emitted EOS it is finished; pad tokens may follow it.
+            return trie.allowed(ids[start:].tolist()) or [eos]
+
+        device = next(self.model.parameters()).device
+        with eval_mode(self.model):
+            out = self.model.generate(
+                input_ids=torch.tensor([prompt_ids], device=device),
+                attention_mask=torch.ones((1, start), dtype=torch.long, device=device),
+                num_beams=max(k, 2), num_return_sequences=max(k, 2), max_new_tokens=max(map(len, sequences)),
+                prefix_allowed_tokens_fn=allowed, do_sample=False, eos_token_id=eos,
+                pad_token_id=self.tokenizer.pad_token_id, early_stopping=True)
+        results = []
+        for row in out[:, start:].tolist():
+            ids = row[: row.index(eos) + 1] if eos in row else row
+            text = by_ids.get(tuple(ids))
+            if text is not None and text not in results:
+                results.append(text)
+        return results[:k]
+
+    def _recommend_items(self, history, k, intention, preference) -> list[str]:
+        if k < 1:
+            raise ArgumentError(f"k must be >= 1, got {k}")
+        if not history and not preference:
+            raise ArgumentError("the history is empty: give at least one item or an explicit preference")
+        template = self._template(intention, preference, task="matching")
+        scores = self._item_scores(self._prompt(template, history, (), intention, preference)).clone()
+        seen = [self.item_tokens.position(self._item(i)) for i in history]
+        scores[seen] = -torch.inf
+        if len(self.item_tokens) - len(set(seen)) < k:
+            left = len(self.item_tokens) - len(set(seen))
+            raise ArgumentError(f"only {left} items are not in the history; asked for {k}")
+        top = torch.topk(scores, k).indices.tolist()
+        return [self.item_tokens.texts[i] for i in top]
+
+    def add_items(self, items: Sequence[str], texts: Sequence[str]) -> None:
+        """Give items that arrived after tuning a token, initialised from their text (item-token adapters).
+
+        The new rows are the mean input embedding of each text's tokens, as at tuning time; they
+        are not trained, so these items are ranked by what their text says (cold start).
+        """
+        if self.item_tokens is None:
+            raise ArgumentError("add_items needs an adapter tuned with item_tokens: text-only adapters score any item "
+                                "text already")
+        items, texts = [str(i) for i in items], [str(t) for t in texts]
+        if len(items) != len(texts):
+            raise ArgumentError(f"{len(items)} items but {len(texts)} texts")
+        known = [i for i in items if i in self.item_tokens]
+        if known:
+            raise ArgumentError(f"item {known[0]!r} already has a token")
+        from tokenizers import AddedToken
+
+        from ..models.item_rows import embedding_weights, text_means
+
+        extended = self.item_tokens.extend(items, texts)
+        if len(self.tokenizer) != self.item_tokens.id_range.stop:
+            raise ArgumentError("the tokenizer has tokens after the item tokens; new item tokens would not be "
+                                "contiguous")
+        new = extended.strings[len(self.item_tokens):]
+        self.tokenizer.add_tokens([AddedToken(s, normalized=False, special=False) for s in new])
+        extended.check(self.tokenizer, "add_items")
+        rows = text_means(self.model, self.tokenizer, texts)
+        for weight in embedding_weights(self.model):
+            grow = extended.id_range.stop - weight.shape[0]
+            with torch.no_grad():
+                if grow > 0:
+                    # In place, so every module holding this parameter (a tied head, PEFT's
+                    # trainable-token wrappers) sees the grown matrix.
+                    weight.data = torch.cat([weight.data, weight.data.new_zeros(grow, weight.shape[1])])
+                weight.data[self.item_tokens.id_range.stop:extended.id_range.stop] = rows.to(weight.dtype)
+        self.item_tokens = extended
+        self.manifest.item_tokens = extended.to_dict()
+        self._by_text.update({text: item for item, text in zip(items, texts)})
+
+    def recommend_many(self, histories: Sequence[Sequence[str]], k: int = 10,
+                       intention: str | None = None) -> list[list[str]]:
+        return [self.recommend(history, k, intention) for history in histories]
+
+    def record_feedback(self, user: str, item: str, accepted: bool, comment: str | None = None) -> Feedback:
+        """Append what ``user`` did with a recommended ``item`` to the feedback log (``feedback_path``)."""
+        if self.feedback_path is None:
+            raise ArgumentError("no feedback log: set Recommender.feedback_path (a .jsonl file) first")
+        return FeedbackLog(self.feedback_path).append(Feedback(user=user, item=item, accepted=accepted,
+                                                               comment=comment))
+
+    def explain(self, history: Sequence[str], item: str, max_new_tokens: int = 48) -> str:
+        """A short natural-language reason, generated greedily by the model."""
+        if not history:
+            raise ArgumentError("the history is empty: nothing to explain from")
+        if self.item_tokens is not None:
+            # Explanations are text: the base model's words for titles, not the tuned item tokens.
+            history, item = [self.item_tokens.text(self._item(i)) for i in history], \
+                self.item_tokens.text(self._item(item))
+        from ..instructions.safe_format import render
+        from ..instructions.templates import format_history
+        from ..instructions.vocabulary import get_vocabulary
+
+        values = {**get_vocabulary(self.manifest.vocabulary).as_values(),
+                  "history": format_history(list(history)[-self.manifest.max_history_items:]), "item": item}
+        prompt_ids = self.encoder.prompt_ids([render(EXPLAIN_PROMPT, values)])[0]
+        device = next(self.model.parameters()).device
+        with eval_mode(self.model):
+            out = self.model.generate(input_ids=torch.tensor([prompt_ids], device=device),
+                                      attention_mask=torch.ones((1, len(prompt_ids)), dtype=torch.long, device=device),
+                                      max_new_tokens=max_new_tokens, do_sample=False,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+        return self.tokenizer.decode(out[0, len(prompt_ids):], skip_special_tokens=True).strip()

@@ -1,0 +1,353 @@
+"""Configuration: what model, what data, how to train. Validated on construction.
+
+Three dataclasses, parsed together from a YAML file plus command-line overrides::
+
+    python recipes/tune.py recipes/configs/demo-cpu.yaml --max_steps 20 --lora_r 8
+
+* :class:`ModelArguments`: base model, quantisation (bitsandbytes), PEFT method;
+* :class:`DataArguments`: interaction data, item text, template mix, budgets;
+* :class:`InstructRecConfig`: ``transformers.TrainingArguments`` with our defaults and the
+  ranking-evaluation fields.
+
+An invalid value or combination raises ``ValueError`` naming the field; an unknown key in the
+YAML file is refused with the nearest known name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from transformers import HfArgumentParser, TrainingArguments
+
+from ..errors import ConfigError, MissingFileError
+from ..run_dir import RunDir
+
+__all__ = ["ModelArguments", "DataArguments", "InstructRecConfig", "parse_config", "parse_task_mix",
+           "saved_configs"]
+
+QUANTIZATIONS = ("none", "8bit", "4bit")
+PEFT_METHODS = ("lora", "prompt_tuning")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+SCORING = ("auto", "shared_prefix", "batched")
+TASK_FORMS = ("pointwise", "pairwise", "matching", "reranking")
+ITEM_TOKEN_INITS = ("text", "text+bpr", "text+sasrec")
+ITEM_TEXT_MODES = ("tokens", "token+title", "title")  # the same as item_tokens.ITEM_TEXT_MODES
+NEGATIVE_SOURCES = ("random", "bpr", "sasrec")  # the same as negatives.NEGATIVE_SOURCES
+
+
+def _fail(cls: str, name: str, message: str):
+    raise ConfigError(f"{cls}.{name}: {message}")
+
+
+@dataclass
+class ModelArguments:
+    # --- base model
+    model_name_or_path: str = field(default="", metadata={"help": "Hub id or local directory of the base model"})
+    gguf_file: str | None = field(default=None, metadata={"help": "GGUF file inside model_name_or_path"})
+    base_model_id: str | None = field(default=None, metadata={
+        "help": "Hub id recorded in the adapter and card when the base was loaded from a local folder"})
+    dtype: str = field(default="auto", metadata={"help": f"weights dtype: {', '.join(DTYPES)}"})
+    trust_remote_code: bool = field(default=False, metadata={"help": "run code shipped with the model (off: safe)"})
+    # --- quantisation (QLoRA)
+    quantization: str = field(default="none", metadata={"help": f"bitsandbytes: {', '.join(QUANTIZATIONS)}"})
+    bnb_4bit_quant_type: str = field(default="nf4", metadata={"help": "4bit data type: nf4 or fp4"})
+    bnb_4bit_use_double_quant: bool = field(default=True, metadata={"help": "quantise the 4bit scales too"})
+    bnb_4bit_compute_dtype: str = field(default="auto", metadata={
+        "help": "matmul dtype under 4bit; auto: bfloat16 on a GPU that has it, else float32"})
+    # --- PEFT
+    peft_method: str = field(default="lora", metadata={"help": f"{', '.join(PEFT_METHODS)}"})
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank"})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA scale numerator (scale = alpha / r)"})
+    lora_dropout: float = field(default=0.05, metadata={"help": "dropout on the LoRA input"})
+    lora_target_modules: list[str] = field(default_factory=lambda: ["auto"], metadata={
+        "help": "module names to adapt; 'auto' picks them per architecture"})
+    num_virtual_tokens: int = field(default=20, metadata={"help": "prompt tuning: soft instruction length"})
+    prompt_tuning_init_text: str | None = field(default=None, metadata={
+        "help": "prompt tuning: initialise the soft instruction from this text (else random)"})
+    init_adapter: str | None = field(default=None, metadata={
+        "help": "continue tuning this adapter directory (its weights and templates) instead of a fresh one"})
+
+    def __post_init__(self):
+        name = "ModelArguments"
+        if not self.model_name_or_path:
+            _fail(name, "model_name_or_path", "required: a Hub id or a local directory")
+        for key, value, allowed in (("dtype", self.dtype, DTYPES), ("quantization", self.quantization, QUANTIZATIONS),
+                                    ("peft_method", self.peft_method, PEFT_METHODS),
+                                    ("bnb_4bit_quant_type", self.bnb_4bit_quant_type, ("nf4", "fp4")),
+                                    ("bnb_4bit_compute_dtype", self.bnb_4bit_compute_dtype, DTYPES)):
+            if value not in allowed:
+                _fail(name, key, f"{value!r} is not one of {allowed}")
+        if self.quantization != "none" and self.gguf_file:
+            _fail(name, "quantization", "cannot be combined with gguf_file (GGUF weights are de-quantised on load); "
+                  "convert the GGUF to a model directory first (python -m instructrec_peft.data.assets fetch does it "
+                  "for "
+                  "the demo model)")
+        if self.quantization != "none" and self.dtype == "float16":
+            _fail(name, "dtype", "float16 with bitsandbytes is unstable for training; use auto, float32 or bfloat16")
+        if self.peft_method == "lora":
+            if self.lora_r < 1:
+                _fail(name, "lora_r", f"must be >= 1, got {self.lora_r}")
+            if self.lora_alpha <= 0:
+                _fail(name, "lora_alpha", f"must be > 0, got {self.lora_alpha}")
+            if not 0 <= self.lora_dropout < 1:
+                _fail(name, "lora_dropout", f"must be in [0, 1), got {self.lora_dropout}")
+            if not self.lora_target_modules:
+                _fail(name, "lora_target_modules", "empty; use ['auto'] or module names")
+            if "auto" in self.lora_target_modules and len(self.lora_target_modules) > 1:
+                _fail(name, "lora_target_modules", "'auto' cannot be mixed with module names")
+        else:
+            if self.num_virtual_tokens < 1:
+                _fail(name, "num_virtual_tokens", f"must be >= 1, got {self.num_virtual_tokens}")
+            if self.lora_target_modules != ["auto"]:
+                _fail(name, "lora_target_modules", "only applies to peft_method=lora")
+
+    @property
+    def hub_id(self) -> str:
+        """The id to record as the base model: ``base_model_id`` or the path/id that was loaded."""
+        return self.base_model_id or self.model_name_or_path
+
+
+def parse_task_mix(text: str) -> dict[str, float]:
+    """``"matching=2,reranking=1"`` -> ``{"matching": 2.0, "reranking": 1.0}``."""
+    mix: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        task, sep, weight = part.partition("=")
+        task = task.strip()
+        if task not in TASK_FORMS:
+            raise ConfigError(f"DataArguments.task_mix: unknown task form {task!r} in {text!r}; expected {TASK_FORMS}")
+        try:
+            value = float(weight) if sep else 1.0
+        except ValueError:
+            raise ConfigError(f"DataArguments.task_mix: weight {weight!r} of {task!r} is not a number") from None
+        if value <= 0:
+            raise ConfigError(f"DataArguments.task_mix: weight of {task!r} must be > 0, got {value}")
+        mix[task] = value
+    if not mix:
+        raise ConfigError("DataArguments.task_mix: empty; e.g. 'matching=1' or 'matching=2,reranking=1'")
+    return mix
+
+
+@dataclass
+class DataArguments:
+    # --- source
+    dataset: str = field(default="ml-100k", metadata={
+        "help": "'ml-100k' (demo asset), a RecBole dataset directory, or an interactions file"})
+    items_file: str | None = field(default=None, metadata={"help": "item metadata file (for an interactions file)"})
+    data_format: str | None = field(default=None, metadata={
+        "help": "csv, tsv, jsonl, parquet or atomic; default: suffix"})
+    user_column: str = "user_id"
+    item_column: str = "item_id"
+    time_column: str = "timestamp"
+    rating_column: str | None = field(default="rating", metadata={"help": "empty for logs without ratings"})
+    item_id_column: str = "item_id"
+    item_text_fields: list[str] = field(default_factory=lambda: ["movie_title", "release_year"], metadata={
+        "help": "item name first, then fields shown in parentheses"})
+    category_field: str | None = field(default="class", metadata={"help": "item categories (intentions, P2)"})
+    category_sep: str | None = field(default=None, metadata={"help": "category separator; default whitespace"})
+    min_interactions: int = field(default=3, metadata={"help": "users with fewer are train-only"})
+    item_categories: list[str] | None = field(default=None, metadata={
+        "help": "a catalogue domain: keep only items whose categories are all listed (domains.py)"})
+    # --- instructions
+    vocabulary: str = field(default="movie", metadata={"help": "movie, product, course, article, book, song, game"})
+    task_mix: str = field(default="matching=1", metadata={"help": "task-form weights, e.g. 'matching=2,reranking=1'"})
+    templates: list[str] | None = field(default=None, metadata={"help": "template names to train on (default: all)"})
+    system_prompt: str | None = field(default=None, metadata={
+        "help": "system message for chat-template models (default: the template's own)"})
+    chat_template: bool | None = field(default=None, metadata={
+        "help": "wrap prompts in the tokenizer's chat template (default: when it has one); false: plain text"})
+    answer_separator: str = field(default="\n", metadata={
+        "help": "plain-text prompts (chat_template: false): text between the prompt and the answer; item-token "
+                "configs use '' so that the answer directly follows the last history item"})
+    # --- items as tokens
+    item_tokens: bool = field(default=False, metadata={
+        "help": "one new token per catalogue item: histories, answers and scores use it (item_tokens.py)"})
+    item_token_init: str = field(default="text+bpr", metadata={
+        "help": f"initial item-token embeddings: {', '.join(ITEM_TOKEN_INITS)} (text: mean of the title's token "
+                "embeddings; +bpr/+sasrec: plus a collaborative factor fitted on the train split)"})
+    item_text: str = field(default="tokens", metadata={
+        "help": f"how items appear in prompts with item_tokens: {', '.join(ITEM_TEXT_MODES[:2])}"})
+    all_positions: bool = field(default=True, metadata={
+        "help": "with item_tokens, P1 matching examples train every history position to predict the next item"})
+    eval_template: str = field(default="p1-i0-matching-1", metadata={
+        "help": "template of the ranking evaluation (a matching or reranking template)"})
+    max_history_items: int = field(default=10, metadata={"help": "newest history items shown"})
+    max_prompt_tokens: int = field(default=384, metadata={"help": "prompt budget; the oldest history goes first"})
+    num_candidates: int = field(default=10, metadata={"help": "ranking candidates: target + negatives"})
+    negatives: str = field(default="random", metadata={
+        "help": f"negatives of reranking, pairwise and pointwise examples, train and validation: "
+                f"{', '.join(NEGATIVE_SOURCES)} (random: items the user never touched; bpr/sasrec: that baseline's "
+                "best untouched items after the history, fitted on the train split: hard negatives)"})
+    examples_per_user: int = field(default=8, metadata={"help": "train targets per user; 0: every train position"})
+    max_train_examples: int | None = field(default=None, metadata={"help": "cap on train examples (after shuffling)"})
+    feedback_file: str | None = field(default=None, metadata={
+        "help": "JSONL feedback log (Recommender.record_feedback): accepted/rejected items become extra examples"})
+    feedback_repeats: int = field(default=1, metadata={"help": "copies of each feedback example (its weight)"})
+    eval_users: int = field(default=100, metadata={"help": "validation users ranked at each evaluation; 0: all"})
+
+    def __post_init__(self):
+        name = "DataArguments"
+        self.task_mix_weights = parse_task_mix(self.task_mix)
+        if self.rating_column == "":
+            self.rating_column = None
+        for key in ("max_history_items", "max_prompt_tokens", "min_interactions"):
+            if getattr(self, key) < 1:
+                _fail(name, key, f"must be >= 1, got {getattr(self, key)}")
+        if self.num_candidates < 2:
+            _fail(name, "num_candidates", f"must be >= 2, got {self.num_candidates}")
+        if self.examples_per_user < 0:
+            _fail(name, "examples_per_user", f"must be >= 0 (0: all), got {self.examples_per_user}")
+        if self.eval_users < 0:
+            _fail(name, "eval_users", f"must be >= 0 (0: all), got {self.eval_users}")
+        if self.feedback_repeats < 1:
+            _fail(name, "feedback_repeats", f"must be >= 1, got {self.feedback_repeats}")
+        if self.max_train_examples is not None and self.max_train_examples < 1:
+            _fail(name, "max_train_examples", f"must be >= 1, got {self.max_train_examples}")
+        if not self.item_text_fields:
+            _fail(name, "item_text_fields", "empty; name at least the item-name column")
+        if self.item_token_init not in ITEM_TOKEN_INITS:
+            _fail(name, "item_token_init", f"{self.item_token_init!r} is not one of {ITEM_TOKEN_INITS}")
+        if self.negatives not in NEGATIVE_SOURCES:
+            _fail(name, "negatives", f"{self.negatives!r} is not one of {NEGATIVE_SOURCES}")
+        if self.item_text not in ITEM_TEXT_MODES[:2]:
+            _fail(name, "item_text", f"{self.item_text!r} is not one of {ITEM_TEXT_MODES[:2]} (without item tokens "
+                  "items are shown by title: set item_tokens: false)")
+        if self.item_categories is not None and not self.item_categories:
+            _fail(name, "item_categories", "empty; name the domain's categories, or leave it unset for every item")
+        from ..instructions import templates as registry  # light import; registry validates names
+
+        for key, names in (("templates", self.templates or ()), ("eval_template", [self.eval_template])):
+            for template in names:
+                try:
+                    registry.get_template(template)
+                except ValueError as err:
+                    _fail(name, key, str(err))
+        evaluation = registry.get_template(self.eval_template)
+        if evaluation.task not in ("matching", "reranking") or evaluation.response_field not in ("target", "label"):
+            _fail(name, "eval_template", f"{self.eval_template!r} is a {evaluation.task} template; ranking evaluation "
+                  "scores candidates as completions, so use a matching or reranking template")
+        if self.item_tokens and self.feedback_file:
+            _fail(name, "feedback_file", "feedback becomes Yes/No examples, which item-token runs do not train on; "
+                  "tune on feedback without item_tokens")
+        if self.item_tokens:
+            # An item-token answer is one token scored over the catalogue: the task forms that
+            # answer with an item. Yes/No and letter answers are not item tokens.
+            other = [t for t in self.task_mix_weights if t not in ("matching", "reranking")]
+            if other:
+                _fail(name, "task_mix", f"{other} answer with Yes/No or a choice, not an item; with item_tokens use "
+                      "matching and reranking")
+            for key, names in (("templates", self.templates or ()), ("eval_template", [self.eval_template])):
+                labels = [t for t in names if registry.get_template(t).response_field == "label"]
+                if labels:
+                    _fail(name, key, f"{labels} answer with a list label; with item_tokens the answer is the item's "
+                          "token, so use templates that answer with {target}")
+
+
+@dataclass
+class InstructRecConfig(TrainingArguments):
+    """``TrainingArguments`` with LoRA-friendly defaults and the ranking evaluation."""
+
+    # --- our defaults for inherited fields (why: LoRA wants a higher rate; logs stay local)
+    output_dir: str | None = field(default="outputs/instructrec", metadata={"help": "where the adapter is written"})
+    learning_rate: float = field(default=3e-4, metadata={"help": "LoRA learns at ~10x full fine-tuning's rate"})
+    per_device_train_batch_size: int = field(default=8, metadata={"help": "examples per device per step"})
+    num_train_epochs: float = field(default=1.0, metadata={"help": "passes over the train examples"})
+    logging_steps: float = field(default=10, metadata={"help": "log every N steps"})
+    save_steps: float = field(default=50, metadata={"help": "checkpoint every N steps"})
+    save_total_limit: int | None = field(default=2, metadata={"help": "checkpoints kept"})
+    report_to: None | str | list[str] = field(default="none", metadata={"help": "no tracker unless asked"})
+    remove_unused_columns: bool = field(default=False, metadata={"help": "the trainer prepares its own columns"})
+    metric_for_best_model: str | None = field(default="ndcg@10", metadata={"help": "a ranking metric"})
+    include_num_input_tokens_seen: str = field(default="non_padding", metadata={
+        "help": "count tokens trained on: non_padding, all or no (logged as num_input_tokens_seen, tokens/s)"})
+    # --- ranking evaluation
+    ranking_k_values: list[int] = field(default_factory=lambda: [1, 3, 5, 10], metadata={"help": "K of HR@K, NDCG@K"})
+    scoring_method: str = field(default="auto", metadata={"help": f"candidate scoring: {', '.join(SCORING)}"})
+    length_normalize: bool = field(default=True, metadata={"help": "score = mean token log-prob of the candidate"})
+    pad_to_multiple_of: int | None = field(default=8, metadata={"help": "pad batches to a multiple of N tokens"})
+    completion_only_logits: bool = field(default=True, metadata={
+        "help": "compute logits only at completion positions (same loss, less compute; LoRA only)"})
+    item_token_learning_rate: float | None = field(default=1e-3, metadata={
+        "help": "learning rate of the item-token embeddings (default 1e-3; None: learning_rate); new rows learn "
+                "from scratch, faster than LoRA's low-rank updates"})
+    padding_free: bool = field(default=False, metadata={
+        "help": "pack each batch into one row without padding (same loss); falls back to grouping by length "
+                "when the model's attention cannot keep packed examples apart"})
+
+    def __post_init__(self):
+        if self.scoring_method not in SCORING:
+            _fail("InstructRecConfig", "scoring_method", f"{self.scoring_method!r} is not one of {SCORING}")
+        if self.item_token_learning_rate is not None and self.item_token_learning_rate <= 0:
+            _fail("InstructRecConfig", "item_token_learning_rate", f"must be > 0, got {self.item_token_learning_rate}")
+        if not self.ranking_k_values or min(self.ranking_k_values) < 1:
+            _fail("InstructRecConfig", "ranking_k_values", f"need K >= 1, got {self.ranking_k_values}")
+        metric = self.metric_for_best_model
+        if metric and metric.removeprefix("eval_") not in self.metric_names:
+            _fail("InstructRecConfig", "metric_for_best_model",
+                  f"{metric!r} is not a reported metric; choose one of {self.metric_names}")
+        import torch
+
+        if not torch.cuda.is_available():
+            self.dataloader_pin_memory = False  # pinning needs an accelerator; without one it only warns
+            if not torch.backends.mps.is_available():
+                # Accelerate sets up CPU processes as a distributed group (gloo) only when told
+                # the run is on CPU; otherwise each launched process would train alone.
+                self.use_cpu = True
+        if self.push_to_hub and "/" not in (self.hub_model_id or ""):
+            _fail("InstructRecConfig", "hub_model_id", f"push_to_hub needs namespace/name, got {self.hub_model_id!r}")
+        if self.gradient_checkpointing and self.gradient_checkpointing_kwargs is None:
+            # Reentrant checkpointing loses the gradient path when the embeddings are frozen (PEFT).
+            self.gradient_checkpointing_kwargs = {"use_reentrant": False}
+        super().__post_init__()
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [f"{m}@{k}" for k in self.ranking_k_values for m in ("hr", "ndcg")] + ["mrr"]
+
+
+def _known_fields() -> dict[str, str]:
+    known = {}
+    for cls in (ModelArguments, DataArguments, InstructRecConfig):
+        for f in fields(cls):
+            if f.init:
+                known[f.name] = cls.__name__
+    return known
+
+
+def parse_config(argv: list[str] | None = None) -> tuple[ModelArguments, DataArguments, InstructRecConfig]:
+    """Parse ``[config.yaml] [--field value ...]``: YAML gives defaults, the command line overrides."""
+    import yaml
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = HfArgumentParser((ModelArguments, DataArguments, InstructRecConfig))
+    if argv and argv[0].endswith((".yaml", ".yml")):
+        path = Path(argv.pop(0))
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        loaded = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of field: value at the top level")
+        known = _known_fields()
+        for key in loaded:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(f"{path}: unknown config field {key!r}{hint}")
+        parser.set_defaults(**loaded)
+    model_args, data_args, train_args = parser.parse_args_into_dataclasses(args=argv)
+    return model_args, data_args, train_args
+
+
+def saved_configs(directory: str | Path, hint: str = "not a folder written by instructrec-peft tuning"
+                  ) -> tuple[ModelArguments, DataArguments | None]:
+    """The model and data arguments a tuning run saved beside its adapter (``RunDir.CONFIG``)."""
+    run = RunDir(directory)
+    if not run.config.is_file():
+        raise MissingFileError(f"{run.config}: missing; {hint}")
+    saved = run.read_json(run.CONFIG)
+    data = saved.get("data")
+    # task_mix_weights is derived from task_mix on construction, not a field.
+    return (ModelArguments(**saved["model"]),
+            DataArguments(**{k: v for k, v in data.items() if k != "task_mix_weights"}) if data else None)

@@ -1,0 +1,40 @@
+"""Embedding rows of a (possibly PEFT-wrapped) model: which matrices hold them, and a row for a
+text from the model's own token embeddings. Tuning initialises item tokens with these; the
+Recommender gives items that arrive after tuning a row the same way.
+
+>>> rows = text_means(model, tokenizer, ["Toy Story (1995)"])   # doctest: +SKIP
+>>> rows.shape                                                   # (1, hidden size)
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from ..errors import ArgumentError
+
+__all__ = ["embedding_weights", "text_means"]
+
+
+def embedding_weights(model) -> list[torch.nn.Parameter]:
+    """The distinct weight matrices of the input embedding and the output head (one if tied),
+    looked up under PEFT's trainable-token wrappers when the model has them."""
+    found = []
+    for module in (model.get_input_embeddings(), model.get_output_embeddings()):
+        if module is None:
+            continue
+        module = getattr(getattr(module, "token_adapter", None), "base_layer", None) or module
+        if all(module.weight is not w for w in found):
+            found.append(module.weight)
+    return found
+
+
+def text_means(model, tokenizer, texts: Sequence[str]) -> torch.Tensor:
+    """(len(texts), d): the mean input embedding of each text's tokens (no special tokens)."""
+    weight = embedding_weights(model)[0].detach()
+    ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    empty = [t for t, row in zip(texts, ids) if not row]
+    if empty:
+        raise ArgumentError(f"item text {empty[0]!r} has no tokens to initialise its item token from")
+    return torch.stack([weight[torch.as_tensor(row, device=weight.device)].float().mean(0) for row in ids]).cpu()

@@ -1,0 +1,109 @@
+"""What :class:`DataArguments` name: the interaction log, the catalogue as prompts show it (texts
+or item tokens), the example settings, and the rows of a stage. Tuning, the protocols and the
+experiments all read their data through these.
+
+>>> log = load_log(data_args)                                              # doctest: +SKIP
+>>> rows = eval_rows(split, log, data_args, encoder, seed=42, stage="test")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from ..data.interactions import ColumnMap, InteractionLog, ItemCatalog
+from ..data.split import LeaveOneOutSplit
+from ..errors import ArgumentError, MissingFileError
+from ..instructions.examples import ExampleConfig, build_examples
+from ..instructions.templates import get_template
+from .config import DataArguments
+
+__all__ = ["load_log", "example_config", "shown_catalog", "eval_rows", "train_rows"]
+
+
+def load_log(args: DataArguments) -> InteractionLog:
+    """The interaction log named by ``args.dataset`` ("ml-100k", a RecBole directory, or a file),
+    restricted to the domain ``args.item_categories`` if set."""
+    log = _read_log(args)
+    if args.item_categories:
+        from ..data.domains import restrict_to_categories
+
+        log = restrict_to_categories(log, args.item_categories)
+    return log
+
+
+def _read_log(args: DataArguments) -> InteractionLog:
+    if args.dataset == "ml-100k":
+        from ..data.assets import fetch_data
+
+        path = fetch_data()
+    else:
+        path = Path(args.dataset).expanduser()
+    if path.is_dir():
+        return InteractionLog.from_recbole(path, text_fields=tuple(args.item_text_fields),
+                                           category_field=args.category_field)
+    if not path.is_file():
+        raise MissingFileError(f"DataArguments.dataset: {path} is neither 'ml-100k', a directory nor a file")
+    if not args.items_file:
+        raise ArgumentError("DataArguments.items_file: an interactions file needs an item metadata file for item text")
+    catalog = ItemCatalog.load(args.items_file, id_column=args.item_id_column,
+                               text_fields=tuple(args.item_text_fields),
+                               category_field=args.category_field, category_sep=args.category_sep)
+    columns = ColumnMap(user=args.user_column, item=args.item_column, time=args.time_column, rating=args.rating_column)
+    return InteractionLog.load(path, columns=columns, format=args.data_format, catalog=catalog)
+
+
+def example_config(args: DataArguments, seed: int, eval_only: bool = False) -> ExampleConfig:
+    # Item tokens delimit themselves: a history of bare tokens is joined without quotes or commas.
+    style = "joined" if args.item_tokens and args.item_text == "tokens" else "quoted"
+    if eval_only:
+        return ExampleConfig(tasks={get_template(args.eval_template).task: 1.0}, templates=[args.eval_template],
+                             vocabulary=args.vocabulary, num_candidates=args.num_candidates,
+                             max_history_items=args.max_history_items, history_style=style, seed=seed)
+    templates = args.templates
+    if args.item_tokens and templates is None:
+        # An item-token answer is the item's token: the templates that answer with the item.
+        from ..instructions.templates import all as all_templates
+
+        templates = [t.name for t in all_templates()
+                     if t.task in args.task_mix_weights and t.response_field == "target"]
+    return ExampleConfig(tasks=args.task_mix_weights, templates=templates, vocabulary=args.vocabulary,
+                         num_candidates=args.num_candidates, max_history_items=args.max_history_items,
+                         examples_per_user=args.examples_per_user or None, history_style=style,
+                         windows=args.item_tokens and args.all_positions, seed=seed)
+
+
+def shown_catalog(log: InteractionLog, args: DataArguments, item_tokens=None):
+    """The catalogue as prompts show it: item texts, or item tokens (``item_tokens.TokenCatalog``)."""
+    if not args.item_tokens:
+        return log.catalog
+    if item_tokens is None:
+        raise ArgumentError("DataArguments.item_tokens is on: pass the item-token map (item_tokens.add_item_tokens)")
+    from ..instructions.item_tokens import TokenCatalog
+
+    return TokenCatalog(log.catalog, item_tokens, args.item_text)
+
+
+def eval_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments, encoder, seed: int, stage: str,
+              users: int | Sequence[str] = 0, item_tokens=None, retriever=None):
+    """Ranking rows of ``stage`` with the evaluation template, for the first ``users`` evaluated
+    users (0: all) or for the users listed; negatives from ``retriever`` if given, else random."""
+    if isinstance(users, int):
+        users = split.evaluated[:users] if users else split.evaluated
+    config = example_config(args, seed, eval_only=True)
+    return build_examples(split, shown_catalog(log, args, item_tokens), stage, config,
+                          count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=users,
+                          retriever=retriever)
+
+
+def train_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments, encoder, seed: int,
+               users: Sequence[str] | None = None, item_tokens=None, retriever=None):
+    """The shuffled training examples of the task mix (of ``users`` only, if given), capped at
+    ``max_train_examples``; negatives from ``retriever`` if given, else random."""
+    train = build_examples(split, shown_catalog(log, args, item_tokens), "train", example_config(args, seed),
+                           count_tokens=encoder.count_tokens, max_prompt_tokens=args.max_prompt_tokens, users=users,
+                           retriever=retriever)
+    train = train.shuffle(seed=seed)
+    if args.max_train_examples:
+        train = train.select(range(min(args.max_train_examples, len(train))))
+    return train

@@ -1,0 +1,315 @@
+"""``InstructRecTrainer``: a ``transformers.Trainer`` for instruction-tuned recommenders.
+
+What it adds to ``Trainer``:
+
+* it takes a model, or a model id plus :class:`ModelArguments`, and applies PEFT (LoRA, QLoRA,
+  prompt tuning) unless the model is already a ``PeftModel``;
+* it tokenises prompt/completion examples itself (inside ``main_process_first``, so one
+  process does the work under DDP) and batches them with completion-only labels;
+* it projects to the vocabulary only where the next token is supervised
+  (``completion_only_logits``) and can train on padding-free packed rows (``padding_free``),
+  both with the plain path's loss;
+* ``evaluate()`` measures **ranking quality**: for validation users it scores each candidate's
+  text by its likelihood after the prompt and reports HR@K, NDCG@K and MRR, so
+  ``metric_for_best_model="ndcg@10"``, ``load_best_model_at_end`` and early stopping work;
+* every save (checkpoints included) writes the template manifest and the resolved configs
+  beside the adapter, so inference renders the prompts the adapter was trained on;
+* ``push_to_hub`` shares the exported adapter (:func:`hub.push.push_adapter`: adapter, tokenizer,
+  manifest, configs, metrics, model card; no checkpoints, pickles or local paths). With
+  ``args.push_to_hub`` it runs once, at the end of :func:`tuning.run_tuning`, not on every save.
+
+>>> trainer = InstructRecTrainer(model_args=model_args, args=train_args, train_dataset=train,  # doctest: +SKIP
+...                              eval_dataset=valid, catalog=log.catalog, manifest=manifest)
+>>> trainer.train(); trainer.save_model()                                                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from transformers import Trainer
+from transformers.trainer_utils import speed_metrics
+
+from ..errors import ArgumentError
+from ..evaluation.metrics.formulas import ranking_metrics, target_ranks
+from ..evaluation.ranking import rank_rows
+from ..files import write_text_atomic
+from ..inference.item_scoring import rank_item_rows
+from ..instructions.item_tokens import ItemTokens
+from ..instructions.manifest import Manifest
+from ..instructions.tokenization import PromptEncoder, ensure_pad_token
+from ..models.config import DataArguments, InstructRecConfig, ModelArguments
+from ..models.loading import is_prompt_learning, load_base_model, load_tokenizer, wrap_model
+from ..run_dir import RunDir
+from .collator import CompletionOnlyCollator
+from .item_training import ItemLogits, encode_item_rows, item_token_loss
+from .packing import isolates_packed_sequences
+
+__all__ = ["InstructRecTrainer"]
+
+logger = logging.getLogger(__name__)
+
+
+class InstructRecTrainer(Trainer):
+    def __init__(
+        self,
+        model=None,
+        args: InstructRecConfig | None = None,
+        *,
+        model_args: ModelArguments | None = None,
+        data_args: DataArguments | None = None,
+        train_dataset=None,
+        eval_dataset=None,
+        processing_class=None,
+        catalog=None,
+        manifest: Manifest | None = None,
+        encoder: PromptEncoder | None = None,
+        item_tokens: ItemTokens | None = None,
+        **kwargs,
+    ):
+        args = args or InstructRecConfig()
+        # Seed before the adapter is created: its initial weights (LoRA A, virtual tokens) come
+        # from the global RNG, and Trainer only seeds inside its own __init__, after them.
+        from transformers.trainer_utils import enable_full_determinism, set_seed
+
+        if args.full_determinism:
+            enable_full_determinism(args.seed)
+        else:
+            set_seed(args.seed)
+        if isinstance(model, str):
+            model_args = ModelArguments(**{**(asdict(model_args) if model_args else {}), "model_name_or_path": model})
+            model = None
+        if model is None:
+            if model_args is None:
+                raise ArgumentError("InstructRecTrainer needs a model, a model id, or model_args")
+            model = load_base_model(model_args)
+        if processing_class is None:
+            if model_args is None:
+                raise ArgumentError("pass processing_class (the tokenizer) along with a model object")
+            processing_class = load_tokenizer(model_args)
+        ensure_pad_token(processing_class)
+        if model_args is None:
+            model_args = ModelArguments(model_name_or_path=getattr(model, "name_or_path", "") or "model")
+        self.item_tokens = item_tokens
+        if item_tokens is not None:
+            item_tokens.check(processing_class, "InstructRecTrainer(item_tokens=...)")
+            if model.get_input_embeddings().weight.shape[0] < item_tokens.id_range.stop:
+                raise ArgumentError("the model's embeddings do not hold the item tokens; call "
+                                    "item_tokens.resize_for_items(model, tokens) and initialise their rows first")
+        model = wrap_model(model, model_args, args.gradient_checkpointing, args.gradient_checkpointing_kwargs,
+                           trainable_tokens=list(item_tokens.id_range) if item_tokens is not None else None)
+        if item_tokens is not None:
+            # PEFT would save the whole resized embedding matrix (twice, input and tied head) on
+            # seeing a vocabulary larger than the base's; the trained rows are in the adapter already.
+            model.save_pretrained = functools.partial(type(model).save_pretrained, model, save_embedding_layers=False)
+        self.encoder = encoder or (PromptEncoder.for_settings(processing_class, data_args) if data_args
+                                   else PromptEncoder(processing_class))
+        self.model_args, self.data_args = model_args, data_args
+        self.catalog, self.manifest = catalog, manifest
+        if eval_dataset is not None and catalog is None:
+            raise ArgumentError("ranking evaluation needs catalog= (the ItemCatalog that maps candidates to text)")
+        if train_dataset is not None and "input_ids" not in train_dataset.column_names:
+            if item_tokens is not None:
+                all_positions = data_args.all_positions if data_args else True
+                encode = lambda batch: encode_item_rows(self.encoder, item_tokens, batch, all_positions)  # noqa: E731
+            else:
+                encode = lambda batch: self.encoder.encode_batch(batch["prompt"], batch["completion"])  # noqa: E731
+            with args.main_process_first(desc="tokenising train examples"):
+                train_dataset = train_dataset.map(encode, batched=True, remove_columns=train_dataset.column_names,
+                                                  desc="tokenising")
+        # Prompt tuning prepends virtual tokens to every row (the kept positions and the packed
+        # positions would be off by them), so it keeps the plain path.
+        self.completion_only_logits = args.completion_only_logits and not is_prompt_learning(model)
+        if item_tokens is not None:
+            # The item loss reads the supervised positions' logits only; it needs this path.
+            self.completion_only_logits = True
+        self.padding_free = args.padding_free and not is_prompt_learning(model)
+        if self.padding_free and not isolates_packed_sequences(model):
+            logger.warning("padding_free: this model's attention (%s) lets packed examples see each other; batching "
+                           "by length instead", getattr(model.config, "_attn_implementation", "?"))
+            self.padding_free = False
+            args.train_sampling_strategy = "group_by_length"
+        kwargs.setdefault("data_collator", CompletionOnlyCollator.from_tokenizer(
+            processing_class, pad_to_multiple_of=args.pad_to_multiple_of, padding_free=self.padding_free))
+        if item_tokens is not None:
+            kwargs.setdefault("compute_loss_func", item_token_loss(item_tokens.id_range))
+        elif self.completion_only_logits:
+            kwargs.setdefault("compute_loss_func", completion_loss)
+        super().__init__(model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset,
+                         processing_class=processing_class, **kwargs)
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.padding_free:
+            # The all-ones mask was for Trainer's token count; with it, or with a cache, the model
+            # would not read the packing from position_ids.
+            inputs = {**{k: v for k, v in inputs.items() if k != "attention_mask"}, "use_cache": False}
+        if self.completion_only_logits and "labels" in inputs:
+            # Project to the vocabulary only the positions whose next token is a label;
+            # `completion_loss` pairs them with those labels.
+            inputs = {**inputs, "logits_to_keep": completion_positions(inputs["labels"])}
+        if self.item_tokens is not None and "labels" in inputs:
+            # Trainer's loss bookkeeping stays; the "model" it calls returns item logits only.
+            model = ItemLogits(model, self.item_tokens.id_range)
+        return super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                    num_items_in_batch=num_items_in_batch)
+
+    # ---- ranking evaluation -------------------------------------------------------------------
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
+        """HR@K, NDCG@K, MRR of the validation rows (``metric_key_prefix`` + ``_ndcg@10``, ...)."""
+        rows = eval_dataset if eval_dataset is not None else self.eval_dataset
+        if rows is None:
+            raise ArgumentError("no eval_dataset: pass ranking rows (valid stage) to the trainer or to evaluate()")
+        self._memory_tracker.start()
+        start = time.time()
+        method = None if self.args.scoring_method == "auto" else self.args.scoring_method
+        # Each process ranks a contiguous shard; the ranks are gathered so every process
+        # reports the same metrics (and agrees on the best checkpoint).
+        shard = rows.shard(num_shards=self.args.world_size, index=self.args.process_index, contiguous=True) \
+            if self.args.world_size > 1 else rows
+        model = self.accelerator.unwrap_model(self.model)
+        progress = not self.args.disable_tqdm and self.is_local_process_zero()
+        if self.item_tokens is not None:
+            scores, targets = rank_item_rows(model, self.encoder, self.item_tokens, shard,
+                                             batch_size=self.args.per_device_eval_batch_size, progress=progress)
+        else:
+            scores, targets = rank_rows(model, self.encoder, shard, self.catalog, method=method,
+                                        normalize=self.args.length_normalize, progress=progress)
+        ranks = target_ranks(scores, targets).tolist()
+        if self.args.world_size > 1:
+            from accelerate.utils import gather_object
+
+            ranks = gather_object(ranks)
+        values = ranking_metrics(ranks, self.args.ranking_k_values)
+        metrics = {f"{metric_key_prefix}_{k}": v for k, v in values.items()}
+        metrics[f"{metric_key_prefix}_users"] = len(ranks)
+        metrics.update(speed_metrics(metric_key_prefix, start, num_samples=len(ranks)))
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        self._memory_tracker.stop_and_update_metrics(metrics)
+        return metrics
+
+    def create_optimizer(self, model=None):
+        optimizer = super().create_optimizer(model)
+        rate = self.args.item_token_learning_rate
+        if self.item_tokens is None or rate is None or getattr(self, "_item_group_done", False):
+            return optimizer
+        # New rows start from an initialisation, not from pretraining, and move further than
+        # LoRA's low-rank updates: they get their own (higher) rate, without weight decay.
+        rows = {id(p) for n, p in (model or self.model).named_parameters()
+                if p.requires_grad and "trainable_tokens_delta" in n}
+        if rows:
+            moved = []
+            for group in optimizer.param_groups:
+                moved += [p for p in group["params"] if id(p) in rows]
+                group["params"] = [p for p in group["params"] if id(p) not in rows]
+            optimizer.param_groups[:] = [g for g in optimizer.param_groups if g["params"]]
+            optimizer.add_param_group({"params": moved, "lr": rate, "weight_decay": 0.0})
+        self._item_group_done = True
+        return optimizer
+
+    # ---- saving and sharing ---------------------------------------------------------------------
+
+    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
+        # Trainer pushes on every save_model when push_to_hub is set; we push once, after the
+        # card and metrics exist (run_tuning calls push_to_hub).
+        super().save_model(output_dir, _internal_call=True)
+
+    def init_hf_repo(self, token: str | None = None, private: bool | None = None) -> None:
+        # The repository is created by push_adapter at push time; nothing to set up before training.
+        self.hub_model_id = self.args.hub_model_id
+
+    def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
+        # Checkpoints hold optimizer and scheduler states, useless to an adapter user: they stay local.
+        return None
+
+    def push_to_hub(self, commit_message: str | None = None, blocking: bool = True, token: str | None = None,
+                    revision: str | None = None, **kwargs):
+        """Push the exported ``output_dir`` to ``args.hub_model_id``; returns the ``CommitInfo``
+        (``None`` on processes other than the main one)."""
+        from ..hub.push import push_adapter
+
+        if not self.is_world_process_zero():
+            return None
+        if not self.args.hub_model_id:
+            raise ArgumentError("InstructRecConfig.hub_model_id: set it to namespace/name to push")
+        return push_adapter(self.args.output_dir, self.args.hub_model_id, private=self.args.hub_private_repo,
+                            revision=revision or self.args.hub_revision, token=token or self.args.hub_token,
+                            commit_message=commit_message, base_model=self.model_args.base_model_id
+                            if self.model_args else None)
+
+    def _save(self, output_dir: str | None = None, state_dict=None) -> None:
+        """Save into a staging folder, then move each file into place, the weights last.
+
+        A crash leaves every file either old or new, never truncated; on a first save it leaves
+        no ``adapter_model.safetensors`` at all, so nothing half-written loads as an adapter.
+        """
+        target = Path(output_dir or self.args.output_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=target))
+        try:
+            super()._save(str(staging), state_dict)
+            # training_args.bin is a pickle (loading it can run code) holding every argument,
+            # hub_token included; instructrec_config.json records the same settings as JSON, tokenless.
+            (staging / "training_args.bin").unlink(missing_ok=True)
+            if self.args.should_save:
+                self.save_extras(staging)
+            for path in sorted(staging.iterdir(), key=lambda p: p.name.startswith("adapter_model")):
+                if path.is_dir() and (target / path.name).exists():
+                    shutil.rmtree(target / path.name)
+                os.replace(path, target / path.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def save_extras(self, output_dir: str | Path) -> None:
+        """Write the template manifest and the resolved configs beside the adapter."""
+        output_dir = Path(output_dir)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        if self.manifest is not None:
+            self.manifest.save(output_dir)
+        payload = {"model": asdict(self.model_args) if self.model_args else None,
+                   "data": _public(asdict(self.data_args)) if self.data_args else None,
+                   "training": _public(self.args.to_dict())}
+        write_text_atomic(RunDir(output_dir).config, json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def completion_positions(labels):
+    """``(batch, length)`` booleans: the positions whose next token is supervised (position ``t``
+    predicts token ``t + 1``), for ``logits_to_keep``."""
+    import torch
+
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:] != -100
+    return keep
+
+
+def completion_loss(outputs, labels, num_items_in_batch=None):
+    """Next-token cross-entropy from the logits of :func:`completion_positions` only.
+
+    ``outputs.logits`` is ``(kept, vocab)``, the kept positions in row-major order, which is the
+    order of the supervised labels shifted by one. Summed, then divided by ``num_items_in_batch``
+    (the supervised tokens of the whole accumulated batch, as Trainer counts them) or, without
+    it, by this batch's count: the same value as the loss over full logits.
+    """
+    import torch.nn.functional as F
+
+    shifted = labels[:, 1:]
+    targets = shifted[shifted != -100].to(outputs.logits.device)  # (kept,)
+    total = F.cross_entropy(outputs.logits.float(), targets, reduction="sum")
+    count = num_items_in_batch if num_items_in_batch is not None else targets.numel()
+    return total / count
+
+
+def _public(values: dict) -> dict:
+    # Never write credentials: TrainingArguments carries hub_token, and users put tokens in
+    # environment-specific fields; anything named like a token is dropped.
+    return {k: v for k, v in values.items()
+            if "token" not in k.lower() or k.endswith(("_tokens", "_items")) or k.startswith("item_token")}

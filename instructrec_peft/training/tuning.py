@@ -1,0 +1,119 @@
+"""One tuning run from parsed configs: data, model, trainer, outputs. ``recipes/tune.py`` calls it.
+
+Outputs in ``output_dir``: the adapter (``adapter_model.safetensors``, ``adapter_config.json``),
+the tokenizer, ``instructrec_manifest.json`` (templates and prompt settings),
+``instructrec_config.json`` (resolved configs), ``train_results.json`` / ``eval_results.json`` /
+``all_results.json`` (metrics), ``trainer_state.json`` and ``README.md`` (the model card);
+``checkpoint-N/`` folders as they are saved, resumable with ``--resume_from_checkpoint``. With
+``push_to_hub`` the shareable part is then pushed to ``hub_model_id``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ArgumentError
+from ..instructions.manifest import Manifest
+from ..instructions.templates import get_template
+from ..instructions.tokenization import PromptEncoder
+from ..models.config import DataArguments, InstructRecConfig, ModelArguments
+from ..models.loading import load_tokenizer
+from ..models.workspace import example_config, load_log
+from ..run_dir import RunDir
+from .data import prepare_data
+from .item_init import item_token_model
+from .trainer import InstructRecTrainer
+
+__all__ = ["TuneResult", "run_tuning", "complete_checkpoint", "latest_checkpoint"]
+
+
+
+@dataclass
+class TuneResult:
+    trainer: InstructRecTrainer
+    train_metrics: dict
+    eval_metrics: dict | None
+
+
+def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args: InstructRecConfig) -> TuneResult:
+    tokenizer = load_tokenizer(model_args)
+    encoder = PromptEncoder.for_settings(tokenizer, data_args)
+    model, tokens = None, None
+    with train_args.main_process_first(desc="building instruction examples"):
+        log = load_log(data_args)
+        if data_args.item_tokens:
+            if model_args.init_adapter:
+                raise ArgumentError("ModelArguments.init_adapter: continuing an adapter is not supported with "
+                                    "item_tokens yet; tune a fresh adapter")
+            model, tokens = item_token_model(model_args, data_args, tokenizer, log, train_args.seed)
+        data = prepare_data(data_args, encoder, train_args.seed, log=log, item_tokens=tokens)
+    names = sorted(set(data.train["template"]) | {data_args.eval_template})
+    inherited = []
+    if model_args.init_adapter:
+        # Keep the templates the adapter learned before, user-registered ones included.
+        inherited = [t for t in Manifest.load(model_args.init_adapter).templates if t["name"] not in names]
+    manifest = Manifest(
+        templates=[get_template(n).to_dict() for n in names] + inherited, eval_template=data_args.eval_template,
+        vocabulary=data_args.vocabulary, task_mix=data_args.task_mix_weights,
+        chat_template=bool(encoder.chat_template),
+        system_prompt=encoder.system_prompt, max_history_items=data_args.max_history_items,
+        max_prompt_tokens=data_args.max_prompt_tokens, num_candidates=data_args.num_candidates,
+        base_model=model_args.hub_id,
+        example=({"prompt": data.valid[0]["prompt"], "completion": data.valid[0]["completion"]}
+                 if len(data.valid) else None),
+        item_tokens=tokens.to_dict() if tokens else None, item_text=data_args.item_text if tokens else "title",
+        history_style=example_config(data_args, train_args.seed).history_style,
+        answer_separator=encoder.separator)
+    trainer = InstructRecTrainer(
+        model, model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
+        eval_dataset=data.valid, processing_class=tokenizer, catalog=data.log.catalog, manifest=manifest,
+        encoder=encoder, item_tokens=tokens)
+    resume = train_args.resume_from_checkpoint
+    if resume is not None:
+        resume = latest_checkpoint(train_args.output_dir) if str(resume).lower() in ("true", "latest") \
+            else complete_checkpoint(resume)
+    result = trainer.train(resume_from_checkpoint=resume)
+    trainer.save_model()
+    train_metrics = dict(result.metrics, world_size=train_args.world_size, train_examples=len(data.train))
+    # Tokens of this session only: a resumed run restores the count of the checkpoint it left.
+    tokens = trainer.state.num_input_tokens_seen - getattr(trainer, "_initial_num_input_tokens_seen", 0)
+    if tokens and result.metrics.get("train_runtime"):
+        train_metrics.update(train_tokens=tokens, train_tokens_per_second=tokens / result.metrics["train_runtime"])
+    trainer.save_metrics("train", train_metrics)
+    eval_metrics = None
+    if train_args.eval_strategy != "no" or train_args.do_eval:
+        eval_metrics = _final_eval(trainer)
+        trainer.save_metrics("eval", eval_metrics)
+    trainer.save_state()
+    if trainer.is_world_process_zero():
+        from ..hub.model_card import write_card
+
+        write_card(train_args.output_dir, repo_id=train_args.hub_model_id, base_model=model_args.base_model_id)
+    if train_args.push_to_hub:
+        trainer.push_to_hub(commit_message=f"Upload adapter tuned for {trainer.state.global_step} steps")
+    return TuneResult(trainer, train_metrics, eval_metrics)
+
+
+def _final_eval(trainer: InstructRecTrainer) -> dict:
+    """The final model's validation metrics, reusing the evaluation of the last step if there was one."""
+    last = next((e for e in reversed(trainer.state.log_history) if "eval_mrr" in e), None)
+    if last is not None and last["step"] == trainer.state.global_step and not trainer.args.load_best_model_at_end:
+        return {k: v for k, v in last.items() if k.startswith("eval_")}
+    return trainer.evaluate()
+
+
+def complete_checkpoint(path: str | Path) -> str:
+    """``path`` if it is a checkpoint that was written to the end, else a ValueError saying why."""
+    run = RunDir(path)
+    if not run.path.is_dir():
+        raise ArgumentError(f"resume_from_checkpoint: {run.path} is not a directory")
+    if not run.is_complete_checkpoint():
+        raise ArgumentError(f"resume_from_checkpoint: {run.path} is incomplete (no {run.trainer_state.name}); the "
+                            "run stopped while writing it. Resume from an earlier checkpoint, or pass 'latest'")
+    return str(run.path)
+
+
+def latest_checkpoint(output_dir: str | Path) -> str:
+    """The newest complete ``checkpoint-N`` in ``output_dir`` (incomplete ones are skipped)."""
+    return str(RunDir(output_dir).latest_checkpoint().path)

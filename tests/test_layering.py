@@ -1,0 +1,82 @@
+"""Imports run one way through the pipeline's stages; this test reads every module's imports."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "instructrec_peft"
+# Bottom to top: a module may import its own stage and the stages below it, never above.
+STAGES = ["base", "data", "instructions", "models", "inference", "evaluation", "hub", "training", "experiments"]
+BASE = {"errors", "files", "run_dir", "_version"}  # the only modules outside a stage folder (and the root)
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "root"
+    return "base" if parts[1] in BASE else parts[1]
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    return _imports_of(_module(path), path.name == "__init__.py", path.read_text())
+
+
+def _imports_of(module: str, is_package: bool, source: str) -> list[tuple[int, str]]:
+    """(line, absolute module) of every package-internal import, at any depth of the source."""
+    package = module if is_package else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "instructrec_peft":
+                continue
+            if node.module is None or target in ("instructrec_peft",):
+                # `from . import x`: each name is a submodule (or a name of the package root).
+                found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names]
+            else:
+                found.append((node.lineno, target))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "instructrec_peft"]
+    return found
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "__init__.py")
+
+
+def test_every_module_sits_in_a_stage():
+    strays = [_module(p) for p in MODULES if _stage(_module(p)) not in STAGES]
+    assert strays == [], f"modules outside the stage folders {STAGES[1:]} and {sorted(BASE)}: {strays}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: _module(p))
+def test_imports_run_one_way(path):
+    own = STAGES.index(_stage(_module(path)))
+    wrong = []
+    for line, target in _imports(path):
+        stage = _stage(target)
+        if stage == "root":
+            wrong.append(f"line {line}: {target} (the package root re-exports every stage; import the module)")
+        elif STAGES.index(stage) > own:
+            wrong.append(f"line {line}: {target} ({stage} is above {STAGES[own]})")
+    assert wrong == [], f"{_module(path)} imports against the stage order {' -> '.join(STAGES)}:\n" + "\n".join(wrong)
+
+
+def test_the_checker_resolves_every_form_of_import():
+    # A lazy import inside a function is still a dependency; the checker must see it.
+    source = ("from ..errors import DataError\nfrom . import atomic\nimport instructrec_peft.models.config\n"
+              "def f():\n    from ..training.tuning import run_tuning\nimport numpy\n")
+    assert _imports_of("instructrec_peft.data.split", False, source) == [
+        (1, "instructrec_peft.errors"), (2, "instructrec_peft.data.atomic"), (3, "instructrec_peft.models.config"),
+        (5, "instructrec_peft.training.tuning")]
+    assert [_stage(m) for _, m in _imports_of("instructrec_peft.data.split", False, source)] == [
+        "base", "data", "models", "training"]
