@@ -87,8 +87,8 @@ def test_push_then_pull_in_a_fresh_process_reproduces_the_trained_scores(trained
     assert pushed.returncode == 0, pushed.stderr
     assert f"pushed to {ADAPTER_REPO}" in pushed.stdout and TOKEN not in pushed.stdout + pushed.stderr
     pushed_files = hub.files(ADAPTER_REPO)
-    expected = {"adapter_model.safetensors", "adapter_config.json", "README.md", "instructrec_manifest.json"}
-    assert expected <= set(pushed_files)
+    shared = {"adapter_model.safetensors", "adapter_config.json", "README.md", "instructrec_manifest.json"}
+    assert shared <= set(pushed_files)
     assert {"model.safetensors", "config.json", "README.md"} <= set(hub.files(ADAPTER_REPO + "-merged"))
     assert not any(name.startswith("checkpoint") or name.endswith(".bin") for name in pushed_files)
     assert hub.state.repos[ADAPTER_REPO].private
