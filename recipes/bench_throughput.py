@@ -403,7 +403,9 @@ def main(argv=None):
     args = make_parser().parse_args(argv)
     if args.child:
         result = CHILDREN[args.child](args)
-        Path(args.out).write_text(json.dumps(result))
+        from instructrec_peft.files import write_text_atomic
+
+        write_text_atomic(Path(args.out), json.dumps(result))
         return
     if args.smoke:
         args.steps, args.batch_size, args.eval_users = 2, 2, 2

@@ -27,6 +27,7 @@ from instructrec_peft.evaluation.metrics.bootstrap import summarize
 from instructrec_peft.evaluation.metrics.formulas import target_ranks
 from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
 from instructrec_peft.evaluation.ranking import format_table
+from instructrec_peft.files import write_text_atomic
 from instructrec_peft.hub.model_card import save_comparison, write_card
 from instructrec_peft.instructions.tokenization import PromptEncoder
 from instructrec_peft.models.config import parse_config
@@ -112,8 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     print(tables["full"][1])
     print(f"\nadapter: {output.resolve()} (resize the base to the saved tokenizer, then PeftModel.from_pretrained); "
           f"demo took {minutes:.1f} min")
-    (output / "demo_results.md").write_text("\n\n".join(t for _, t in tables.values()) + "\n")
-    (output / "demo_results.json").write_text(json.dumps(
+    write_text_atomic((output / "demo_results.md"), "\n\n".join(t for _, t in tables.values()) + "\n")
+    write_text_atomic((output / "demo_results.json"), json.dumps(
         {"users": len(users), "minutes": minutes, "results": {p: m for p, (m, _) in tables.items()}}, indent=2) + "\n")
     save_comparison(output, tables["loo-random-10"][0], adapter_row, users=len(users))
     card = write_card(output, base_model=model_args.base_model_id)

@@ -28,6 +28,7 @@ from instructrec_peft.evaluation.breakdown import GROUPS, evaluate_templates, gr
 from instructrec_peft.evaluation.metrics.formulas import ranking_metrics
 from instructrec_peft.evaluation.protocols import PROTOCOLS, protocol_rows, run_item_lm, run_lm, run_popularity
 from instructrec_peft.evaluation.ranking import format_table
+from instructrec_peft.files import write_text_atomic
 from instructrec_peft.instructions.manifest import Manifest
 from instructrec_peft.instructions.tokenization import PromptEncoder
 from instructrec_peft.models.config import DataArguments, ModelArguments, parse_config, saved_configs
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         users = {n: r.users for n, r in evaluated.items()} if args.by == "template" else None
         print(format_table(breakdown, users, columns=columns))
     if args.output:
-        Path(args.output).write_text(json.dumps({"protocol": args.protocol, "users": len(data.rows),
+        write_text_atomic(Path(args.output), json.dumps({"protocol": args.protocol, "users": len(data.rows),
                                                  "results": results, "full": full, "by": args.by,
                                                  "breakdown": breakdown},
                                                 indent=2) + "\n")

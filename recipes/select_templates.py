@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from instructrec_peft.experiments.selection import cross_validate_mixes
+from instructrec_peft.files import write_text_atomic
 from instructrec_peft.models.config import parse_config
 
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         config = yaml.safe_load(Path(args.config).read_text()) or {}
         config["task_mix"] = best.mix
         Path(args.write).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.write).write_text(yaml.safe_dump(config, sort_keys=False))
+        write_text_atomic(Path(args.write), yaml.safe_dump(config, sort_keys=False))
         print(f"config written to {args.write}")
     return 0
 

@@ -87,3 +87,10 @@ def test_prompt_tuning_scores_agree_across_methods(tiny_assets, arch):
     assert torch.allclose(shared, batched, atol=1e-5)
     assert torch.allclose(shared, naive_peft, atol=1e-5)
     assert not torch.allclose(shared, plain, atol=1e-3)  # the virtual tokens do take part
+
+
+def test_the_configs_scoring_choices_are_scoring_methods():
+    from instructrec_peft.models.config import SCORING
+
+    assert SCORING[0] == "auto" and set(SCORING[1:]) <= set(scoring.SCORING_METHODS)
+    assert "naive" not in SCORING  # the slow reference is for tests and the speed table only

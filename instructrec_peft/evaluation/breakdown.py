@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import ArgumentError, TemplateError
 from ..inference.candidates import score_ranking
 from ..inference.scoring import score_candidates
-from ..instructions.examples import intention_phrases, preference_statement
+from ..instructions.examples import aspect_values, fits
 from ..instructions.templates import Template, get_template
 from ..instructions.vocabulary import get_vocabulary
 from .metrics.formulas import auc, ranking_metrics, target_ranks
@@ -101,15 +101,12 @@ def evaluate_templates(model, encoder, split, catalog, rows, templates: Sequence
             rng = np.random.default_rng([seed, index])
             history = split.history(row["user"], row["stage"])
             ratings = split.ratings[row["user"]][: len(history)] if split.ratings is not None else None
-            values = {"intention": intention_phrases(catalog.categories(row["target"]), words.noun, rng)
-                      .get(template.intention, ""),
-                      "preference": preference_statement([catalog.categories(i) for i in history], ratings,
-                                                         words.nouns,
-                                                         liked, disliked) or ""}
-            if (template.intention != "I0" and not values["intention"]) or (template.preference == "P2"
-                                                                            and not values["preference"]):
+            intentions, preference = aspect_values(catalog, history, ratings, row["target"], words, rng, liked,
+                                                   disliked)
+            if not fits(template, intentions, preference, history):
                 result.skipped += 1
                 continue
+            values = {"intention": intentions.get(template.intention, ""), "preference": preference or ""}
             context = {"vocabulary": words, "history": [catalog.text(i) for i in history],
                        "count_tokens": encoder.count_tokens, "max_prompt_tokens": max_prompt_tokens,
                        "max_history_items": max_history_items, **values}

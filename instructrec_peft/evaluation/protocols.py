@@ -23,11 +23,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..data.interactions import InteractionLog
-from ..data.split import LeaveOneOutSplit, leave_one_out
+from ..data.split import LeaveOneOutSplit
 from ..errors import ArgumentError, DataError
 from ..instructions.templates import get_template
 from ..models.config import DataArguments
-from ..models.workspace import eval_rows, load_log
+from ..models.workspace import Workspace, eval_rows
 from .baselines import Popularity
 from .metrics.formulas import ranking_metrics, target_ranks
 from .ranking import RankingResult, evaluate_ranking, rank_rows
@@ -55,10 +55,8 @@ def protocol_rows(protocol: str, data_args: DataArguments, encoder, seed: int = 
     # The rows are text: they fix the users and candidates every system ranks; an item-token
     # model renders its own prompts for them (run_item_lm).
     args = replace(data_args, num_candidates=PROTOCOLS[protocol], item_tokens=False, negatives="random")
-    log = load_log(args)
-    split = leave_one_out(log, min_interactions=args.min_interactions)
-    rows = eval_rows(split, log, args, encoder, seed, stage, users)
-    return ProtocolData(protocol, log, split, rows)
+    ws = Workspace(args, seed, encoder=encoder)
+    return ProtocolData(protocol, ws.log, ws.split, ws.rows(stage, users))
 
 
 def run_lm(model, encoder, data: ProtocolData, k_values=(1, 3, 5, 10), method=None, normalize=True,

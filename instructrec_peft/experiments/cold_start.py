@@ -71,7 +71,6 @@ def compare_cold_start(model_args, data_args, adapter: str | None = None, *, sha
     from ..evaluation.baselines import BPR, Popularity, full_ranking_ranks
     from ..evaluation.metrics.formulas import ranking_metrics
     from ..inference.retrieval import ContentRetriever
-    from ..instructions.tokenization import ensure_pad_token
     from ..models.loading import load_adapter, load_base_model, load_tokenizer
     from ..models.workspace import load_log
 
@@ -80,8 +79,7 @@ def compare_cold_start(model_args, data_args, adapter: str | None = None, *, sha
     items = list(log.catalog.texts)
     cold_users = [u for u in split.evaluated if split.target(u, "test") in cold]
     groups = {"cold": cold_users, "warm": [u for u in split.evaluated if u not in set(cold_users)]}
-    tokenizer = load_tokenizer(model_args)
-    ensure_pad_token(tokenizer)
+    tokenizer = load_tokenizer(model_args)  # with a pad token
     # Embeddings are read in full precision: quantisation would only add noise to a similarity.
     full = replace(model_args, quantization="none")
     systems = {"popularity": Popularity.fit(split, items),

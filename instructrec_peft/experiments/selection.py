@@ -52,19 +52,14 @@ def cross_validate_mixes(configs: tuple, mixes: Sequence[str], folds: int = 5, m
                          workdir: str | Path | None = None, progress: bool = True) -> list[MixScore]:
     """Score each mix (a ``task_mix`` string) by K-fold cross-validation; ``configs`` (model, data
     and training arguments, as ``parse_config`` returns them) are what every run starts from."""
-    from ..data.split import leave_one_out
-    from ..instructions.tokenization import PromptEncoder
-    from ..models.loading import load_tokenizer
-    from ..models.workspace import eval_rows, load_log, train_rows
+    from ..models.workspace import Workspace, eval_rows, train_rows
     from ..training.trainer import InstructRecTrainer
 
     if not mixes:
         raise ArgumentError("no template mixes to compare")
     model_args, data_args, train_args = configs
-    tokenizer = load_tokenizer(model_args)
-    encoder = PromptEncoder.for_settings(tokenizer, data_args)
-    log = load_log(data_args)
-    split = leave_one_out(log, min_interactions=data_args.min_interactions)
+    ws = Workspace(data_args, train_args.seed, model_args)
+    tokenizer, encoder, log, split = ws.tokenizer, ws.encoder, ws.log, ws.split
     fold_users = user_folds(split.evaluated, folds, seed=train_args.seed)
     results = {mix: MixScore(mix, []) for mix in mixes}
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:

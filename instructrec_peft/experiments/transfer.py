@@ -45,15 +45,15 @@ def transfer_matrix(configs: tuple, domains: Mapping[str, Sequence[str]], output
     popularity, zero-shot and ``tuned on <domain>`` for each domain, on the first ``users`` test
     users of each domain."""
     from ..evaluation.protocols import protocol_rows, run_lm, run_popularity
-    from ..instructions.tokenization import PromptEncoder
-    from ..models.loading import load_adapter, load_base_model, load_tokenizer
+    from ..models.loading import load_adapter, load_base_model
+    from ..models.workspace import Workspace
 
     if len(domains) < 2:
         raise ArgumentError(f"transfer needs at least two domains, got {list(domains)}")
     adapters = {name: tune_domain(configs, categories, Path(output_root) / name, retrain=retrain)
                 for name, categories in domains.items()}
     model_args, data_args, _ = configs
-    encoder = PromptEncoder.for_settings(load_tokenizer(model_args), data_args)
+    encoder = Workspace(data_args, seed, model_args).encoder
     base = load_base_model(model_args)
     results = {}
     for name, categories in domains.items():

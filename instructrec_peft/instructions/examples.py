@@ -42,7 +42,8 @@ from .negatives import RandomNegatives, RetrieverNegatives
 from .templates import Template, candidate_labels
 from .vocabulary import get_vocabulary
 
-__all__ = ["ExampleConfig", "build_examples", "intention_phrases", "preference_statement", "COLUMNS"]
+__all__ = ["ExampleConfig", "build_examples", "aspect_values", "fits", "intention_phrases", "preference_statement",
+           "COLUMNS"]
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +154,24 @@ def preference_statement(categories_by_item: Sequence[Sequence[str]], ratings: S
     return " ".join(parts) or None
 
 
+def aspect_values(catalog, history: Sequence[str], ratings: Sequence[float] | None, target: str, vocabulary,
+                  rng: np.random.Generator, liked: float = 4.0, disliked: float = 2.0
+                  ) -> tuple[dict[str, str], str | None]:
+    """The target's intentions (``{"I1": ..., "I2": ...}``, empty without categories) and the
+    history's preference statement (P2, or ``None``): the values every example and the
+    per-template breakdown fill templates with."""
+    intentions = intention_phrases(catalog.categories(target), vocabulary.noun, rng)
+    preference = preference_statement([catalog.categories(i) for i in history], ratings, vocabulary.nouns, liked,
+                                      disliked)
+    return intentions, preference
+
+
+def fits(template: Template, intentions: Mapping[str, str], preference: str | None, history: Sequence[str]) -> bool:
+    """Whether ``template`` can be filled: I1/I2 need the target's categories, P2 a statement, P1 a history."""
+    return ((template.intention == "I0" or template.intention in intentions)
+            and (template.preference != "P2" or bool(preference)) and (template.preference != "P1" or bool(history)))
+
+
 def build_examples(
     split: LeaveOneOutSplit,
     catalog: ItemCatalog,
@@ -190,11 +209,9 @@ def build_examples(
         touched = split.touched(user)
         for history, target, ratings in _targets(split, user, stage, config, rng):
             task = tasks[int(rng.choice(len(tasks), p=weights))]
-            intentions = intention_phrases(catalog.categories(target), vocabulary.noun, rng)
-            preference = preference_statement([catalog.categories(i) for i in history], ratings, vocabulary.nouns,
-                                              config.liked_threshold, config.disliked_threshold)
-            feasible = [t for t in pool[task] if (t.intention == "I0" or t.intention in intentions)
-                        and (t.preference != "P2" or preference) and (t.preference != "P1" or history)]
+            intentions, preference = aspect_values(catalog, history, ratings, target, vocabulary, rng,
+                                                   config.liked_threshold, config.disliked_threshold)
+            feasible = [t for t in pool[task] if fits(t, intentions, preference, history)]
             if not feasible:
                 skipped[task] += 1
                 continue

@@ -23,6 +23,9 @@ from pathlib import Path
 from transformers import HfArgumentParser, TrainingArguments
 
 from ..errors import ConfigError, MissingFileError
+from ..instructions.item_tokens import ITEM_TEXT_MODES
+from ..instructions.negatives import NEGATIVE_SOURCES
+from ..instructions.templates import TASKS
 from ..run_dir import RunDir
 
 __all__ = ["ModelArguments", "DataArguments", "InstructRecConfig", "parse_config", "parse_task_mix",
@@ -31,11 +34,10 @@ __all__ = ["ModelArguments", "DataArguments", "InstructRecConfig", "parse_config
 QUANTIZATIONS = ("none", "8bit", "4bit")
 PEFT_METHODS = ("lora", "prompt_tuning")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+# The trainer's evaluation scorers: auto, or one of inference.scoring.SCORING_METHODS but the
+# naive reference (one forward pass per candidate), which exists to test the others against.
 SCORING = ("auto", "shared_prefix", "batched")
-TASK_FORMS = ("pointwise", "pairwise", "matching", "reranking")
-ITEM_TOKEN_INITS = ("text", "text+bpr", "text+sasrec")
-ITEM_TEXT_MODES = ("tokens", "token+title", "title")  # the same as item_tokens.ITEM_TEXT_MODES
-NEGATIVE_SOURCES = ("random", "bpr", "sasrec")  # the same as negatives.NEGATIVE_SOURCES
+ITEM_TOKEN_INITS = ("text", "text+bpr", "text+sasrec")  # training.item_init implements them
 
 
 def _fail(cls: str, name: str, message: str):
@@ -116,8 +118,8 @@ def parse_task_mix(text: str) -> dict[str, float]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         task, sep, weight = part.partition("=")
         task = task.strip()
-        if task not in TASK_FORMS:
-            raise ConfigError(f"DataArguments.task_mix: unknown task form {task!r} in {text!r}; expected {TASK_FORMS}")
+        if task not in TASKS:
+            raise ConfigError(f"DataArguments.task_mix: unknown task form {task!r} in {text!r}; expected {TASKS}")
         try:
             value = float(weight) if sep else 1.0
         except ValueError:

@@ -1,24 +1,26 @@
-"""What :class:`DataArguments` name: the interaction log, the catalogue as prompts show it (texts
-or item tokens), the example settings, and the rows of a stage. Tuning, the protocols and the
-experiments all read their data through these.
+"""What a config names, built once: the tokenizer and prompt encoder of ``ModelArguments``, and of
+:class:`DataArguments` the interaction log, its split, the catalogue as prompts show it (texts or
+item tokens), the example settings and the rows of a stage. Tuning, the protocols, the
+experiments and the recipes all start from a :class:`Workspace`.
 
->>> log = load_log(data_args)                                              # doctest: +SKIP
->>> rows = eval_rows(split, log, data_args, encoder, seed=42, stage="test")  # doctest: +SKIP
+>>> ws = Workspace(data_args, seed=42, model_args=model_args)   # doctest: +SKIP
+>>> rows = ws.rows("test", users=100)                            # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
 from ..data.interactions import ColumnMap, InteractionLog, ItemCatalog
-from ..data.split import LeaveOneOutSplit
+from ..data.split import LeaveOneOutSplit, leave_one_out
 from ..errors import ArgumentError, MissingFileError
 from ..instructions.examples import ExampleConfig, build_examples
 from ..instructions.templates import get_template
 from .config import DataArguments
 
-__all__ = ["load_log", "example_config", "shown_catalog", "eval_rows", "train_rows"]
+__all__ = ["Workspace", "load_log", "example_config", "shown_catalog", "eval_rows", "train_rows"]
 
 
 def load_log(args: DataArguments) -> InteractionLog:
@@ -107,3 +109,52 @@ def train_rows(split: LeaveOneOutSplit, log: InteractionLog, args: DataArguments
     if args.max_train_examples:
         train = train.select(range(min(args.max_train_examples, len(train))))
     return train
+
+
+class Workspace:
+    """A config's tokenizer, encoder, log and split, each built on first use and then kept.
+
+    ``encoder`` or ``log`` may be given when the caller already has them (an encoder from an
+    adapter's manifest, a log restricted elsewhere); ``model_args`` is needed only for the tokenizer.
+    """
+
+    def __init__(self, data_args: DataArguments, seed: int = 42, model_args=None, *, encoder=None,
+                 log: InteractionLog | None = None):
+        self.data_args, self.seed, self.model_args = data_args, seed, model_args
+        # cached_property reads the instance dict first: given values are simply pre-filled.
+        if encoder is not None:
+            self.__dict__["encoder"] = encoder
+        if log is not None:
+            self.__dict__["log"] = log
+
+    @cached_property
+    def tokenizer(self):
+        if self.model_args is None:
+            raise ArgumentError("Workspace: no model_args, so no tokenizer to load")
+        from .loading import load_tokenizer
+
+        return load_tokenizer(self.model_args)
+
+    @cached_property
+    def encoder(self):
+        from ..instructions.tokenization import PromptEncoder
+
+        return PromptEncoder.for_settings(self.tokenizer, self.data_args)
+
+    @cached_property
+    def log(self) -> InteractionLog:
+        return load_log(self.data_args)
+
+    @cached_property
+    def split(self) -> LeaveOneOutSplit:
+        return leave_one_out(self.log, min_interactions=self.data_args.min_interactions)
+
+    def rows(self, stage: str, users: int | Sequence[str] = 0, *, item_tokens=None, retriever=None):
+        """:func:`eval_rows` of this workspace."""
+        return eval_rows(self.split, self.log, self.data_args, self.encoder, self.seed, stage, users,
+                         item_tokens=item_tokens, retriever=retriever)
+
+    def train_rows(self, users: Sequence[str] | None = None, *, item_tokens=None, retriever=None):
+        """:func:`train_rows` of this workspace."""
+        return train_rows(self.split, self.log, self.data_args, self.encoder, self.seed, users,
+                          item_tokens=item_tokens, retriever=retriever)

@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 
 from ..data.interactions import InteractionLog
-from ..data.split import LeaveOneOutSplit, leave_one_out
+from ..data.split import LeaveOneOutSplit
 from ..errors import DataError
 from ..models.config import DataArguments
-from ..models.workspace import eval_rows, load_log, train_rows
+from ..models.workspace import Workspace
 
 __all__ = ["PreparedData", "fit_retriever", "prepare_data"]
 
@@ -43,10 +43,10 @@ def fit_retriever(args: DataArguments, split: LeaveOneOutSplit, log: Interaction
 def prepare_data(args: DataArguments, encoder, seed: int, log: InteractionLog | None = None,
                  item_tokens=None) -> PreparedData:
     """Train and validation rows; ``log`` if already loaded, ``item_tokens`` when ``args.item_tokens``."""
-    log = log if log is not None else load_log(args)
-    split = leave_one_out(log, min_interactions=args.min_interactions)
+    ws = Workspace(args, seed, encoder=encoder, log=log)
+    log, split = ws.log, ws.split
     retriever = fit_retriever(args, split, log, seed)
-    train = train_rows(split, log, args, encoder, seed, item_tokens=item_tokens, retriever=retriever)
+    train = ws.train_rows(item_tokens=item_tokens, retriever=retriever)
     if args.feedback_file:
         # Feedback rows come after the cap: they are the point of a feedback round, never cut.
         import datasets
@@ -62,6 +62,5 @@ def prepare_data(args: DataArguments, encoder, seed: int, log: InteractionLog | 
                                   max_prompt_tokens=args.max_prompt_tokens, repeats=args.feedback_repeats)
         train = datasets.concatenate_datasets([train, datasets.Dataset.from_dict(extra, features=train.features)])
         train = train.shuffle(seed=seed)
-    valid = eval_rows(split, log, args, encoder, seed, "valid", args.eval_users, item_tokens=item_tokens,
-                      retriever=retriever)
+    valid = ws.rows("valid", args.eval_users, item_tokens=item_tokens, retriever=retriever)
     return PreparedData(log, split, train, valid)

@@ -23,13 +23,14 @@ import torch
 
 from ..errors import ArgumentError
 from ..instructions.item_tokens import ItemTokens
+from ..models.config import ITEM_TOKEN_INITS
 from ..models.item_rows import embedding_weights, text_means
 
 __all__ = ["INITS", "collaborative_factors", "item_token_rows", "set_item_rows", "item_token_model"]
 
 logger = logging.getLogger(__name__)
 
-INITS = ("text", "text+bpr", "text+sasrec")
+INITS = ITEM_TOKEN_INITS
 
 
 def collaborative_factors(split, items: Sequence[str], method: str, seed: int = 0) -> np.ndarray:
@@ -82,17 +83,16 @@ def item_token_model(model_args, data_args, tokenizer, log, seed: int = 0):
 
     The collaborative part is fitted on the train part of the split the examples come from.
     """
-    from ..data.split import leave_one_out
     from ..instructions.item_tokens import add_item_tokens, resize_for_items
     from ..models.loading import load_base_model
+    from ..models.workspace import Workspace
 
     if model_args.peft_method != "lora":
         raise ArgumentError(f"ModelArguments.peft_method: item tokens train with LoRA, not {model_args.peft_method!r}")
     items = list(log.catalog.texts)
     tokens = add_item_tokens(tokenizer, items, [log.catalog.text(i) for i in items])
     model = load_base_model(model_args)
-    split = leave_one_out(log, min_interactions=data_args.min_interactions) \
-        if data_args.item_token_init != "text" else None
+    split = Workspace(data_args, seed, log=log).split if data_args.item_token_init != "text" else None
     rows = item_token_rows(model, tokenizer, tokens, data_args.item_token_init, split=split, seed=seed)
     resize_for_items(model, tokens)
     set_item_rows(model, tokens, rows)

@@ -16,10 +16,8 @@ from pathlib import Path
 from ..errors import ArgumentError
 from ..instructions.manifest import Manifest
 from ..instructions.templates import get_template
-from ..instructions.tokenization import PromptEncoder
 from ..models.config import DataArguments, InstructRecConfig, ModelArguments
-from ..models.loading import load_tokenizer
-from ..models.workspace import example_config, load_log
+from ..models.workspace import Workspace, example_config
 from ..run_dir import RunDir
 from .data import prepare_data
 from .item_init import item_token_model
@@ -37,11 +35,11 @@ class TuneResult:
 
 
 def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args: InstructRecConfig) -> TuneResult:
-    tokenizer = load_tokenizer(model_args)
-    encoder = PromptEncoder.for_settings(tokenizer, data_args)
+    ws = Workspace(data_args, train_args.seed, model_args)
+    tokenizer, encoder = ws.tokenizer, ws.encoder
     model, tokens = None, None
     with train_args.main_process_first(desc="building instruction examples"):
-        log = load_log(data_args)
+        log = ws.log
         if data_args.item_tokens:
             if model_args.init_adapter:
                 raise ArgumentError("ModelArguments.init_adapter: continuing an adapter is not supported with "
