@@ -23,21 +23,23 @@ from pathlib import Path
 
 from instructrec_peft.data.assets import fetch
 from instructrec_peft.evaluation.baselines import fit_baseline, full_ranking_ranks
-from instructrec_peft.evaluation.metrics.bootstrap import summarize
 from instructrec_peft.evaluation.metrics.formulas import target_ranks
 from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
-from instructrec_peft.evaluation.ranking import format_table
+from instructrec_peft.evaluation.ranking import ranks_table
 from instructrec_peft.files import write_text_atomic
 from instructrec_peft.hub.model_card import save_comparison, write_card
-from instructrec_peft.instructions.tokenization import PromptEncoder
 from instructrec_peft.models.config import parse_config
-from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_tokenizer
+from instructrec_peft.models.loading import item_tokens_of, load_adapter
+from instructrec_peft.models.workspace import Workspace
 from instructrec_peft.run_dir import RunDir
 from instructrec_peft.training.item_init import item_token_model
 from instructrec_peft.training.tuning import run_tuning
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "items-cpu.yaml"
-KS = (1, 3, 5, 10)
+TABLES = {  # protocol -> (columns, metrics with an interval)
+    "loo-random-10": (("hr@1", "hr@3", "hr@5", "ndcg@3", "ndcg@5", "ndcg@10", "mrr"), ("hr@1", "ndcg@10")),
+    "full": (("hr@1", "hr@5", "hr@10", "ndcg@5", "ndcg@10", "mrr"), ("hr@10", "ndcg@10")),
+}
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -65,8 +67,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"reusing the adapter in {output} (--retrain to tune again)")
 
     # The zero-shot row: the base model with item tokens initialised from the titles alone, untuned.
-    tokenizer = load_tokenizer(model_args)
-    encoder = PromptEncoder.for_settings(tokenizer, data_args)
+    ws = Workspace(data_args, train_args.seed, model_args)
+    tokenizer, encoder = ws.tokenizer, ws.encoder
     data = protocol_rows("loo-random-10", data_args, encoder, seed=train_args.seed, users=args.users)
     split, items = data.split, list(data.log.catalog.texts)
     base, tokens = item_token_model(model_args, replace(data_args, item_token_init="text"), tokenizer, data.log,
@@ -94,15 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     if any(len(r) != len(users) for r in (zero.loo, tuned.loo)):
         raise SystemExit("some test users could not be prompted; the rows would not be paired")
 
-    tables = {}
-    for protocol, ranks in (("loo-random-10", loo), ("full", full)):
-        metrics, intervals = {}, {}
-        for name, r in ranks.items():
-            metrics[name], intervals[name] = summarize(r, KS, ("hr@1", "ndcg@10") if protocol == "loo-random-10"
-                                                       else ("hr@10", "ndcg@10"))
-        columns = ("hr@1", "hr@3", "hr@5", "ndcg@3", "ndcg@5", "ndcg@10", "mrr") if protocol == "loo-random-10" \
-            else ("hr@1", "hr@5", "hr@10", "ndcg@5", "ndcg@10", "mrr")
-        tables[protocol] = (metrics, format_table(metrics, {k: len(users) for k in metrics}, columns, intervals))
+    tables = {protocol: ranks_table(ranks, *TABLES[protocol]) for protocol, ranks in (("loo-random-10", loo),
+                                                                                       ("full", full))}
     minutes = (time.perf_counter() - started) / 60
     example = run_example(data, data_args, encoder, tokens, train_args.seed)
     print(f"\nan evaluation instruction (user {users[0]}, template {data_args.eval_template}; each <|item_N|> is one "
@@ -122,10 +117,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_example(data, data_args, encoder, tokens, seed: int) -> str:
-    from instructrec_peft.models.workspace import eval_rows
-
-    row = eval_rows(data.split, data.log, data_args, encoder, seed, "test", [data.rows[0]["user"]],
-                    item_tokens=tokens)[0]
+    row = Workspace(data_args, seed, encoder=encoder, log=data.log).rows("test", [data.rows[0]["user"]],
+                                                                          item_tokens=tokens)[0]
     return f"{row['prompt']}\n>>> {row['completion']}   ({data.log.catalog.text(row['target'])})"
 
 

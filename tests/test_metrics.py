@@ -79,3 +79,15 @@ def test_format_table_adds_interval_columns():
                          columns=("hr@1", "ndcg@10"), intervals={"a": {"hr@1": (0.4, 0.6)}})
     assert table.splitlines() == ["| system | users | HR@1 | NDCG@10 | HR@1 95% CI |", "|---|---|---|---|---|",
                                   "| a | 3 | 0.500 | 0.700 | 0.400-0.600 |", "| b | 3 | 0.400 | 0.600 |  |"]
+
+
+def test_ranks_table_summarizes_each_systems_ranks():
+    from instructrec_peft.evaluation.metrics.bootstrap import bootstrap_ci, per_user
+    from instructrec_peft.evaluation.ranking import ranks_table
+
+    ranks = {"a": np.array([1.0, 2.0, 1.0, np.inf]), "b": np.array([3.0, 1.0, 4.0, 2.0])}
+    metrics, table = ranks_table(ranks, ("hr@1", "mrr"), ("hr@1",))
+    assert metrics["a"]["hr@1"] == 0.5 and metrics["b"]["hr@1"] == 0.25
+    assert metrics["a"]["mrr"] == pytest.approx((1 + 0.5 + 1 + 0) / 4)
+    low, high = bootstrap_ci(per_user(ranks["a"], "hr@1"))
+    assert table.splitlines()[2] == f"| a | 4 | 0.500 | {metrics['a']['mrr']:.3f} | {low:.3f}-{high:.3f} |"

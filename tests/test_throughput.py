@@ -62,3 +62,14 @@ def test_throughput_benchmark_runs_end_to_end_with_tiny_budgets(tmp_path):
     report = (ROOT / "outputs" / "throughput-smoke.md").read_text()
     for row in ("ours + completion-only + padding-free", "TRL SFTTrainer", "| shared_prefix |", "| 2,000 |"):
         assert row in report
+
+
+@pytest.mark.slow
+def test_benchmark_runs_a_baseline_and_a_tuning_section_with_tiny_budgets():
+    run = subprocess.run([sys.executable, str(ROOT / "recipes" / "benchmark.py"), "--smoke", "--sections",
+                          "baselines", "items-text"], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = (ROOT / "outputs" / "benchmark-smoke.md").read_text()
+    expected = ("| SASRec | 8 |", "| item-token LM, title init | 8 |",
+                "## Training (each tuning run in its own process)")
+    assert [row for row in expected if row not in report] == []

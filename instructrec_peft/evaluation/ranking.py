@@ -20,7 +20,7 @@ from ..inference.candidates import score_ranking
 from ..instructions.templates import get_template
 from .metrics.formulas import ranking_metrics, target_ranks
 
-__all__ = ["RankingResult", "rank_rows", "evaluate_ranking", "format_table"]
+__all__ = ["RankingResult", "rank_rows", "evaluate_ranking", "format_table", "ranks_table"]
 
 
 @dataclass
@@ -73,3 +73,16 @@ def format_table(results: dict[str, dict[str, float]], users: dict[str, int] | N
         bounds = "".join(f" | {cis[c][0]:.3f}-{cis[c][1]:.3f}" if c in cis else " | " for c in ci_columns)
         lines.append(f"| {name} | {count} | {values}{bounds} |")
     return "\n".join(lines)
+
+
+def ranks_table(ranks: dict[str, Sequence[float]], columns: Sequence[str], ci_metrics: Sequence[str],
+                k_values: Sequence[int] = (1, 3, 5, 10)) -> tuple[dict[str, dict[str, float]], str]:
+    """Metrics of each system's per-user target ranks and their Markdown table, with a 95%
+    bootstrap interval column for each of ``ci_metrics``."""
+    from .metrics.bootstrap import summarize
+
+    metrics, intervals = {}, {}
+    for name, system_ranks in ranks.items():
+        metrics[name], intervals[name] = summarize(system_ranks, k_values, tuple(ci_metrics))
+    users = {name: len(r) for name, r in ranks.items()}
+    return metrics, format_table(metrics, users, columns, intervals)

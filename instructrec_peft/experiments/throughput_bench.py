@@ -1,0 +1,431 @@
+"""The throughput report's machinery (``recipes/bench_throughput.py`` runs it): training throughput
+against TRL's SFTTrainer and the machine's limit, scale curves (reports/throughput.md).
+
+Training: the demo model (SmolLM2-135M-Instruct, full precision) and the demo's LoRA config on
+the same tokenised ML-100K instruction examples (``--steps`` x ``--batch-size``, one epoch, so
+every run trains on exactly the same tokens), seed 42, each run in its own process:
+
+* our ``InstructRecTrainer`` with each optimisation off and on: completion-only logits,
+  padding-free packing, grouping by length;
+* TRL's ``SFTTrainer`` on the same token ids with completion-only loss (its defaults; and with
+  ``padding_free=True``);
+* the limit: a dense matmul's FLOP/s measured in the same run, and each run's model FLOP
+  utilisation from :func:`throughput.lora_train_flops`.
+
+Useful tokens/s counts non-padding tokens. Peak memory: the process's peak RSS (CPU) or
+``torch.cuda.max_memory_allocated`` (GPU). Evaluation: ``InstructRecTrainer.evaluate`` with
+batched and shared-prefix scoring. Scale: example building and evaluation on synthetic logs of
+10^4..10^6 interactions, and scoring with 10, 20, 100 candidates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+
+from ..errors import ConfigError
+from ..files import write_text_atomic
+from .report_store import SectionStore
+
+SYSTEMS = {  # name -> (trainer, options)
+    "ours, plain (full logits, padded)": ("ours", dict(completion_only_logits=False, padding_free=False)),
+    "ours + completion-only logits": ("ours", dict(completion_only_logits=True, padding_free=False)),
+    "ours + padding-free": ("ours", dict(completion_only_logits=False, padding_free=True)),
+    "ours + completion-only + length grouping": ("ours", dict(completion_only_logits=True, padding_free=False,
+                                                              train_sampling_strategy="group_by_length")),
+    "ours + completion-only + padding-free": ("ours", dict(completion_only_logits=True, padding_free=True)),
+    "TRL SFTTrainer": ("trl", dict(padding_free=False)),
+    "TRL SFTTrainer padding_free": ("trl", dict(padding_free=True)),
+    # TRL turns gradient checkpointing on by default (less memory, a second forward pass in the
+    # backward); this row is TRL doing the same computation as ours.
+    "TRL SFTTrainer, no gradient checkpointing": ("trl", dict(padding_free=False, gradient_checkpointing=False)),
+}
+OURS_DEFAULT = "ours + completion-only logits"  # InstructRecConfig's defaults
+TRL_DEFAULT = "TRL SFTTrainer"
+
+
+SECTIONS = ("training", "evaluation", "scale")
+
+
+@dataclass
+class ThroughputSettings:
+    """The budgets of a report (the recipe's flags), where the demo config is, and the script that
+    runs one measurement as a child process. ``name``, ``size`` and ``data`` describe one child's job."""
+
+    demo_config: Path
+    script: Path
+    steps: int = 12  # optimizer steps per training run
+    batch_size: int = 8
+    bf16: bool = False  # train in bfloat16 autocast (GPU); the peak is then bf16 matmul
+    eval_users: int = 20
+    sizes: list[int] = field(default_factory=lambda: [10_000, 100_000, 1_000_000])
+    candidates: list[int] = field(default_factory=lambda: [10, 20, 100])
+    systems: list[str] | None = None  # train only these; the other runs are kept from the last report
+    smoke: bool = False
+    name: str | None = None
+    size: int | None = None
+    data: str | None = None
+
+    def __post_init__(self):
+        for key in ("steps", "batch_size", "eval_users"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"{key} must be >= 1, got {getattr(self, key)}")
+        unknown = [s for s in self.systems or () if s not in SYSTEMS]
+        if unknown:
+            raise ConfigError(f"systems: unknown {unknown}; expected some of {list(SYSTEMS)}")
+
+
+def _configs(args: ThroughputSettings):
+    from ..models.config import parse_config
+
+    return parse_config([str(args.demo_config), "--quantization", "none"])
+
+
+def _demo(args: ThroughputSettings, with_log: bool = True) -> SimpleNamespace:
+    """The demo's configs, tokenizer and prompt encoder, and (``with_log``) its log and split."""
+    from ..data.split import leave_one_out
+    from ..instructions.tokenization import PromptEncoder
+    from ..models.loading import load_tokenizer
+    from ..models.workspace import load_log
+
+    model_args, data_args, train_args = _configs(args)
+    tokenizer = load_tokenizer(model_args)  # with a pad token
+    demo = SimpleNamespace(model_args=model_args, data_args=data_args, train_args=train_args, tokenizer=tokenizer,
+                           encoder=PromptEncoder(tokenizer, system_prompt=data_args.system_prompt))
+    if with_log:
+        demo.log = load_log(data_args)
+        demo.split = leave_one_out(demo.log, min_interactions=data_args.min_interactions)
+    return demo
+
+
+def _device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# ---- children: one measurement each, in its own process -----------------------------------------
+
+def child_train(args) -> dict:
+    import datasets
+
+    from ..models.loading import load_base_model, peft_config
+
+    kind, options = SYSTEMS[args.name]
+    demo = _demo(args, with_log=False)
+    model_args, data_args, tokenizer = demo.model_args, demo.data_args, demo.tokenizer
+    data = datasets.load_from_disk(args.data)
+    common = dict(output_dir=tempfile.mkdtemp(), num_train_epochs=1, per_device_train_batch_size=args.batch_size,
+                  learning_rate=5e-4, lr_scheduler_type="linear", warmup_steps=0, seed=42, save_strategy="no",
+                  eval_strategy="no", logging_steps=10_000, report_to="none", disable_tqdm=True,
+                  include_num_input_tokens_seen="non_padding", bf16=args.bf16, dataloader_pin_memory=False)
+    if kind == "ours":
+        from ..models.config import InstructRecConfig
+        from ..training.trainer import InstructRecTrainer
+
+        config = InstructRecConfig(**common, **options)
+        trainer = InstructRecTrainer(model_args=model_args, data_args=data_args, args=config, train_dataset=data,
+                                     processing_class=tokenizer)
+        used = {"padding_free": trainer.padding_free, "completion_only_logits": trainer.completion_only_logits}
+    else:
+        from trl import SFTConfig, SFTTrainer
+
+        config = SFTConfig(**common, completion_only_loss=True, max_length=None, **options)
+        model = load_base_model(model_args)
+        data = data.map(lambda row: {"completion_mask": [int(x != -100) for x in row["labels"]]},
+                        remove_columns=["labels"])
+        trainer = SFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer,
+                             peft_config=peft_config(model_args, model))
+        used = dict(options)
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    result = trainer.train()
+    lora = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
+    return {"seconds": result.metrics["train_runtime"], "steps": trainer.state.global_step,
+            "loss": result.metrics["train_loss"], "tokens_seen": trainer.state.num_input_tokens_seen,
+            "trainable_params": lora, "used": used,
+            "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None}
+
+
+def child_scale_build(args) -> dict:
+    from ..data.split import leave_one_out
+    from ..data.synthetic import synthetic_log
+    from ..instructions.examples import ExampleConfig, build_examples
+    from ..instructions.tokenization import PromptEncoder
+
+    encoder = PromptEncoder(_demo(args, with_log=False).tokenizer)
+    log = synthetic_log(args.size)
+    start = time.perf_counter()
+    split = leave_one_out(log)
+    examples = build_examples(split, log.catalog, "train", ExampleConfig(tasks={"matching": 1}, examples_per_user=8,
+                                                                         seed=0),
+                              count_tokens=encoder.count_tokens, max_prompt_tokens=384)
+    return {"seconds": time.perf_counter() - start, "examples": len(examples), "users": len(split.users)}
+
+
+def child_scale_eval(args) -> dict:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from ..data.split import leave_one_out
+    from ..data.synthetic import synthetic_log
+    from ..evaluation.ranking import rank_rows
+    from ..instructions.tokenization import PromptEncoder
+    from ..models.workspace import eval_rows
+
+    demo = _demo(args, with_log=False)
+    data_args, tokenizer = demo.data_args, demo.tokenizer
+    encoder = PromptEncoder(tokenizer)
+    # A 2-layer model: the curve is about how evaluation grows with the log, not about the LM.
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_positions=1024, n_embd=64, n_layer=2, n_head=2,
+                                       bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id))
+    log = synthetic_log(args.size)
+    start = time.perf_counter()
+    split = leave_one_out(log)
+    rows = eval_rows(split, log, data_args, encoder, seed=0, stage="test")
+    rank_rows(model, encoder, rows, log.catalog, progress=False)
+    return {"seconds": time.perf_counter() - start, "users": len(rows)}
+
+
+def child_candidates(args) -> dict:
+
+    from ..evaluation.ranking import rank_rows
+    from ..models.loading import load_base_model
+    from ..models.workspace import eval_rows
+
+    demo = _demo(args)
+    rows = eval_rows(demo.split, demo.log, replace(demo.data_args, num_candidates=args.size), demo.encoder, seed=0,
+                     stage="test", users=4)
+    model = load_base_model(demo.model_args)
+    start = time.perf_counter()
+    rank_rows(model, demo.encoder, rows, demo.log.catalog, method="shared_prefix", progress=False)
+    return {"seconds": time.perf_counter() - start, "users": len(rows)}
+
+
+CHILDREN = {"train": child_train, "scale-build": child_scale_build, "scale-eval": child_scale_eval,
+            "candidates": child_candidates}
+
+
+def run_child(kind: str, args, **extra) -> dict:
+    """Run one measurement in a fresh process; its peak RSS is its own."""
+    from ..experiments.runs import run_measured
+
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "result.json"
+        argv = [sys.executable, str(args.script), "--child", kind, "--out", str(out), "--steps", str(args.steps),
+                "--batch-size", str(args.batch_size), *(["--bf16"] if args.bf16 else [])]
+        for key, value in extra.items():
+            argv += [f"--{key}", str(value)]
+        run = run_measured(argv, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+        result = json.loads(out.read_text())
+    return dict(result, peak_rss_mb=run.peak_rss_mb, process_seconds=run.seconds)
+
+
+# ---- the parent: data, runs, report --------------------------------------------------------------
+
+def training_data(args, path: Path):
+    """The first steps x batch-size shuffled demo train examples, tokenised once for every run."""
+    from ..models.workspace import train_rows
+
+    demo = _demo(args)
+    rows = train_rows(demo.split, demo.log, demo.data_args, demo.encoder, demo.train_args.seed).select(
+        range(args.steps * args.batch_size))
+    tokens = rows.map(lambda b: demo.encoder.encode_batch(b["prompt"], b["completion"]), batched=True,
+                      remove_columns=rows.column_names)
+    tokens.save_to_disk(str(path))
+    return tokens
+
+
+def measure_evaluation(args) -> dict:
+    from ..models.config import InstructRecConfig
+    from ..models.workspace import eval_rows
+    from ..training.trainer import InstructRecTrainer
+
+    demo = _demo(args)
+    valid = eval_rows(demo.split, demo.log, demo.data_args, demo.encoder, 42, "valid", args.eval_users)
+    seconds = {}
+    for method in ("batched", "shared_prefix"):
+        with tempfile.TemporaryDirectory() as scratch:
+            config = InstructRecConfig(output_dir=scratch, report_to="none", disable_tqdm=True, scoring_method=method)
+            trainer = InstructRecTrainer(model_args=demo.model_args, data_args=demo.data_args, args=config,
+                                         eval_dataset=valid, processing_class=demo.tokenizer, catalog=demo.log.catalog,
+                                         encoder=demo.encoder)
+            start = time.perf_counter()
+            metrics = trainer.evaluate()
+        seconds[method] = {"seconds": time.perf_counter() - start, "ndcg@10": metrics["eval_ndcg@10"]}
+    return {"users": len(valid), "candidates": demo.data_args.num_candidates, "methods": seconds}
+
+
+def training_section(args, scratch: Path, previous: dict | None = None) -> dict:
+    """Every system's run, or with ``--systems`` only those, merged into the ``previous`` runs."""
+    from transformers import AutoConfig
+
+    from ..experiments.throughput import lora_train_flops, matmul_flops
+    from ..models.loading import model_path
+
+    data = training_data(args, scratch / "train-tokens")
+    lengths = [len(ids) for ids in data["input_ids"]]
+    supervised = [sum(1 for x in labels if x != -100) for labels in data["labels"]]
+    dtype = torch.bfloat16 if args.bf16 else torch.float32
+    peak = matmul_flops(dtype=dtype, device=_device())
+    config = AutoConfig.from_pretrained(model_path(_configs(args)[0]))
+    useful = sum(lengths)
+    runs = {}
+    if args.systems and previous:
+        runs = {name: {"peak_flops": previous["peak_flops"], **run} for name, run in previous["runs"].items()}
+    for name in args.systems or SYSTEMS:
+        run = run_child("train", args, name=name, data=scratch / "train-tokens")
+        flops = lora_train_flops(config, lengths, supervised, run["trainable_params"])
+        # Each run's MFU against the peak measured in its own session.
+        run.update(tokens_per_second=useful / run["seconds"], step_seconds=run["seconds"] / run["steps"],
+                   mfu=flops / run["seconds"] / peak, peak_flops=peak)
+        runs[name] = run
+    return {"steps": args.steps, "batch_size": args.batch_size, "examples": len(lengths), "useful_tokens": useful,
+            "supervised_tokens": sum(supervised), "padded_share": _padding_share(lengths, args.batch_size),
+            "peak_flops": peak, "dtype": str(dtype).removeprefix("torch."),
+            "rerun": sorted(set(args.systems or []) | set((previous or {}).get("rerun", []) if args.systems else [])),
+            "runs": {name: runs[name] for name in SYSTEMS if name in runs}}
+
+
+def _padding_share(lengths, batch_size) -> float:
+    padded = sum(max(lengths[i:i + batch_size]) * len(lengths[i:i + batch_size])
+                 for i in range(0, len(lengths), batch_size))
+    return 1 - sum(lengths) / padded
+
+
+def scale_section(args) -> dict:
+    build = {n: run_child("scale-build", args, size=n) for n in args.sizes}
+    evaluation = {n: run_child("scale-eval", args, size=n) for n in args.sizes}
+    candidates = {n: run_child("candidates", args, size=n) for n in args.candidates}
+    return {"build": build, "evaluation": evaluation, "candidates": candidates}
+
+
+def render(result: dict, args) -> str:
+    lines = ["# Training throughput and scale", "",
+             f"Generated by `python recipes/bench_throughput.py{' --smoke' if args.smoke else ''}` on "
+             f"{result['machine']}, torch {torch.__version__}; one section alone: `--sections training|evaluation|"
+             "scale`, one training row alone: `--systems NAME`. Each section says how long it took.", ""]
+    training = result.get("training")
+    if training:
+        runs = training["runs"]
+        ours, trl = runs[OURS_DEFAULT], runs[TRL_DEFAULT]
+        ratio = ours["tokens_per_second"] / trl["tokens_per_second"]
+        padded = training.get("padded_share", training.get("padded_share_at_batch_8"))
+        peaks = sorted({round(run.get("peak_flops", training["peak_flops"]) / 1e9) for run in runs.values()})
+        rerun = training.get("rerun") or []
+        fastest = max((n for n in runs if n.startswith("ours")), key=lambda n: runs[n]["tokens_per_second"])
+        lines += [
+            "## Training: ours against TRL SFTTrainer", "",
+            f"SmolLM2-135M-Instruct ({training['dtype']}), the demo's LoRA (r 16 on every projection), batch "
+            f"{training.get('batch_size', args.batch_size)}, {training['examples']} tokenised demo examples = one "
+            f"epoch of {training.get('steps', args.steps)} steps, seed "
+            f"42, each run in its own process. {training['useful_tokens']} useful (non-padding) tokens of which "
+            f"{training['supervised_tokens']} supervised; padding would add {padded:.0%} "
+            "at this batch size in random order. Machine limit: dense matmul "
+            f"{' / '.join(map(str, peaks))} GFLOP/s, measured in the same session as each run; MFU = needed FLOPs "
+            "(`throughput.lora_train_flops`: frozen base, LoRA, causal attention, vocabulary projection at supervised "
+            "positions only) / time / that limit. "
+            + (f"The last session ran only {', '.join(rerun)} (`--systems`), in " if rerun else "The section took ")
+            + f"{training.get('minutes', 0):.0f} min.", "",
+            f"**Ours with its defaults (completion-only logits, padded batches) vs TRL SFTTrainer with its defaults: "
+            f"{ratio:.2f}x useful tokens/s.** Fastest of ours here: {fastest}.", "",
+            "| system | useful tokens/s | step s | MFU | peak memory MB | loss | vs TRL |",
+             "|---|---|---|---|---|---|---|"]
+        for name, run in runs.items():
+            memory = run["cuda_peak_mb"] if run["cuda_peak_mb"] is not None else run["peak_rss_mb"]
+            lines.append(f"| {name} | {run['tokens_per_second']:.0f} | {run['step_seconds']:.2f} | {run['mfu']:.1%} | "
+                         f"{memory:.0f} | {run['loss']:.4f} | "
+                         f"{run['tokens_per_second'] / trl['tokens_per_second']:.2f}x |")
+        lines += ["", "Memory: " + ("CUDA peak allocated." if trl["cuda_peak_mb"] is not None else
+                                    "peak RSS of the run's process (model, data, optimizer, activations)."),
+                  "Loss: the epoch's mean training loss over the same examples; equal losses mean the same work "
+                  "(grouping by length changes the order, so the learning rate meets the examples at other steps).",
+                  "TRL's defaults include gradient checkpointing (activations recomputed in the backward pass: less "
+                  "memory, more compute); the row without it is TRL doing the same computation as ours.", ""]
+    evaluation = result.get("evaluation")
+    if evaluation:
+        methods = evaluation["methods"]
+        lines += ["## Evaluation inside the Trainer", "",
+                  f"`InstructRecTrainer.evaluate()` on {evaluation['users']} validation users x "
+                  f"{evaluation['candidates']} candidates, base model:", "",
+                  "| scoring | seconds | NDCG@10 |", "|---|---|---|"]
+        lines += [f"| {m} | {v['seconds']:.1f} | {v['ndcg@10']:.3f} |" for m, v in methods.items()]
+        speedup = methods['batched']['seconds'] / methods['shared_prefix']['seconds']
+        lines += ["", f"Shared-prefix: {speedup:.1f}x faster "
+                      "than batched (each candidate with its own copy of the prompt), "
+                      f"the same ranking metric (exact scoring). {evaluation.get('minutes', 0):.0f} min.", ""]
+    scale = result.get("scale")
+    if scale:
+        lines += ["## Scale", "", "![scale](throughput_scale.png)", "",
+                  "Synthetic logs (`synthetic.synthetic_log`: 100 interactions per user). Example building: "
+                  "leave-one-out split + 8 matching examples per user with prompts fitted to 384 tokens. "
+                  "Evaluation: split + loo-random-10 rows of every user + scoring them (a 2-layer 64-wide model, so "
+                  "the LM's own cost does not hide the pipeline's). Peak memory: the process's, log included. "
+                  f"{scale.get('minutes', 0):.0f} min, each point in its own process.", "",
+                  "| interactions | users | build s | build peak MB | eval s | eval peak MB |",
+                  "|---|---|---|---|---|---|"]
+        for n in sorted(scale["build"], key=int):
+            b, e = scale["build"][n], scale["evaluation"][n]
+            n = int(n)
+            lines.append(f"| {n:,} | {b['users']:,} | {b['seconds']:.1f} | {b['peak_rss_mb']:.0f} | "
+                         f"{e['seconds']:.1f} | "
+                         f"{e['peak_rss_mb']:.0f} |")
+        lines += ["", "Candidates per user (demo model, shared-prefix scoring, 4 users):", "",
+                  "| candidates | seconds per user | peak MB |", "|---|---|---|"]
+        for n in sorted(scale["candidates"], key=int):
+            c = scale["candidates"][n]
+            lines.append(f"| {n} | {c['seconds'] / c['users']:.2f} | {c['peak_rss_mb']:.0f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_scale(scale: dict, path: Path) -> None:
+    from ..experiments.plots import curve_panels
+
+    curve_panels({
+        "time vs log size": {"example building": {n: v["seconds"] for n, v in scale["build"].items()},
+                             "evaluation": {n: v["seconds"] for n, v in scale["evaluation"].items()}},
+        "peak memory vs log size": {"example building": {n: v["peak_rss_mb"] for n, v in scale["build"].items()},
+                                    "evaluation": {n: v["peak_rss_mb"] for n, v in scale["evaluation"].items()}},
+        "scoring time per user vs candidates": {"shared-prefix": {n: v["seconds"] / v["users"]
+                                                                   for n, v in scale["candidates"].items()}},
+    }, path, xlabels={"time vs log size": "interactions", "peak memory vs log size": "interactions",
+                      "scoring time per user vs candidates": "candidates"},
+        ylabels={"time vs log size": "seconds", "peak memory vs log size": "MB",
+                 "scoring time per user vs candidates": "seconds"},
+        loglog=("time vs log size",))
+
+
+def run_child_job(kind: str, args: ThroughputSettings, out: Path) -> None:
+    """In a child process: one measurement, written to ``out``."""
+    write_text_atomic(out, json.dumps(CHILDREN[kind](args)))
+
+
+def run_throughput(sections: list[str], report: Path, args: ThroughputSettings) -> str:
+    """Run ``sections`` (none: only re-render), keeping the others' stored results; returns the report."""
+    from ..data.assets import fetch
+
+    fetch()
+    store = SectionStore(report, lambda data: render(data, args))
+    runs = {"training": lambda: training_section(args, Path(scratch), store.data.get("training")),
+            "evaluation": lambda: measure_evaluation(args),
+            # JSON keys are strings; keep them so from the start.
+            "scale": lambda: {k: {str(n): v for n, v in part.items()} for k, part in scale_section(args).items()}}
+    if not sections:
+        store.rerender()  # an error when nothing is stored yet
+        return report.read_text()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    store.data["machine"] = gpu or f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()})"
+    with tempfile.TemporaryDirectory() as scratch:
+        for key in sections:
+            store.run(key, runs[key])
+    if "scale" in store.data:
+        plot_scale(store.data["scale"], report.with_name(report.stem + "_scale.png"))
+    return report.read_text()
