@@ -16,11 +16,20 @@ __all__ = ["write_text_atomic", "staging_dir", "move_into"]
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` next to ``path`` and move it into place."""
+    """Write ``text`` next to ``path``, flush it to disk and move it into place. The temporary
+    file's name is unique, so two writers of one path never share it."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the files we write are meant to be read
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -35,3 +35,5 @@ def test_accelerate_launch_writes_the_adapter(tiny_assets, tmp_path, launch, wor
     assert json.loads((out / "train_results.json").read_text())["world_size"] == world_size
     evals = json.loads((out / "eval_results.json").read_text())
     assert evals["eval_users"] == 6  # every validation user ranked once across the processes
+    # The package's own info messages show at the run's log level (info by default).
+    assert "[INFO|instructrec_peft.models.loading] PEFT lora:" in result.stderr

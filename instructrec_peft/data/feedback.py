@@ -1,8 +1,9 @@
 """The feedback log: what users accepted or rejected, one JSON object per line, append-only.
 
 Records are validated before they are written and again when read (the error names the file
-and line). Appends are single ``write`` calls on a descriptor opened with ``O_APPEND`` under an
-exclusive ``flock``, so processes writing the same log at once never interleave or lose lines.
+and line). Appends are single ``write`` calls on a descriptor opened with ``O_APPEND``, flushed to
+disk, under an exclusive lock of a ``<log>.lock`` file (``filelock``: POSIX and Windows alike),
+so processes writing the same log at once never interleave or lose lines.
 
 >>> log = FeedbackLog("feedback.jsonl")                                   # doctest: +SKIP
 >>> log.append(Feedback(user="196", item="Heat (1995)", accepted=False, comment="seen it"))  # doctest: +SKIP
@@ -72,20 +73,21 @@ class FeedbackLog:
 
     def append(self, record: Feedback) -> Feedback:
         """Write ``record`` (stamped with the current time if it has none) as one line."""
-        import fcntl
+        from filelock import FileLock
 
         if record.time is None:
             record = Feedback(**{**asdict(record), "time": time.time()})
         line = (json.dumps(asdict(record), ensure_ascii=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            written = os.write(fd, line)
-            if written != len(line):  # a short write would leave a broken line; say so, loudly
-                raise WriteError(f"{self.path}: wrote {written} of {len(line)} bytes of a feedback record")
-        finally:
-            os.close(fd)  # closing releases the lock
+        with FileLock(str(self.path) + ".lock"):
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                written = os.write(fd, line)
+                if written != len(line):  # a short write would leave a broken line; say so, loudly
+                    raise WriteError(f"{self.path}: wrote {written} of {len(line)} bytes of a feedback record")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         return record
 
     def read(self) -> list[Feedback]:

@@ -30,7 +30,9 @@ from ..run_dir import RunDir
 __all__ = ["CARD_TEMPLATE", "is_hub_id", "base_model_id", "save_comparison", "build_card",
            "write_card"]
 
-CARD_TEMPLATE = Path(__file__).resolve().parents[2] / "model_cards" / "adapter.md"
+# Package data, so a pip-installed run writes its card too; model_cards/adapter.md in a checkout
+# is a link to it, the file to edit.
+CARD_TEMPLATE = Path(__file__).with_name("adapter_card.md")
 DATASET_LABELS = {"ml-100k": ("MovieLens 100K", "movielens")}
 METRIC_ORDER = ("hr@1", "hr@3", "hr@5", "hr@10", "ndcg@3", "ndcg@5", "ndcg@10", "mrr")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")

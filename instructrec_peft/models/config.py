@@ -260,6 +260,8 @@ class InstructRecConfig(TrainingArguments):
     save_steps: float = field(default=50, metadata={"help": "checkpoint every N steps"})
     save_total_limit: int | None = field(default=2, metadata={"help": "checkpoints kept"})
     report_to: None | str | list[str] = field(default="none", metadata={"help": "no tracker unless asked"})
+    log_level: str = field(default="info", metadata={
+        "help": "the main process's log level, transformers' and ours: info says what a run builds and trains"})
     remove_unused_columns: bool = field(default=False, metadata={"help": "the trainer prepares its own columns"})
     metric_for_best_model: str | None = field(default="ndcg@10", metadata={"help": "a ranking metric"})
     include_num_input_tokens_seen: str = field(default="non_padding", metadata={

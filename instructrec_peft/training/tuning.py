@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import ArgumentError
 from ..instructions.manifest import Manifest
 from ..instructions.templates import get_template
+from ..logs import follow_transformers
 from ..models.config import DataArguments, InstructRecConfig, ModelArguments
 from ..models.workspace import Workspace, example_config
 from ..run_dir import RunDir
@@ -35,6 +36,7 @@ class TuneResult:
 
 
 def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args: InstructRecConfig) -> TuneResult:
+    follow_transformers(train_args.get_process_log_level())
     ws = Workspace(data_args, train_args.seed, model_args)
     tokenizer, encoder = ws.tokenizer, ws.encoder
     model, tokens = None, None

@@ -1,0 +1,58 @@
+"""The wheel is the product: built and installed without ``-e``, it tunes and writes its card
+from a directory outside the checkout."""
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TUNE = """
+import sys
+from pathlib import Path
+
+import instructrec_peft
+from instructrec_peft.models.config import parse_config
+from instructrec_peft.training.tuning import run_tuning
+
+site = Path(sys.argv[2]).resolve()
+assert Path(instructrec_peft.__file__).resolve().is_relative_to(site), instructrec_peft.__file__
+run_tuning(*parse_config([sys.argv[1]]))
+"""
+
+
+def test_the_installed_wheel_tunes_and_writes_its_card_outside_the_checkout(tiny_assets, tmp_path):
+    from training_helpers import yaml_config
+
+    dist, site, work, source = tmp_path / "dist", tmp_path / "site", tmp_path / "work", tmp_path / "source"
+    # Built from a copy: an in-tree build would leave build/ in the checkout, and a stale build/
+    # there could slip old modules into the wheel.
+    shutil.copytree(ROOT / "instructrec_peft", source / "instructrec_peft",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+                            "-w", str(dist), str(source)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-3000:]
+    (wheel,) = dist.glob("instructrec_peft-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for data in ("instructrec_peft/hub/adapter_card.md", "instructrec_peft/instructions/templates.json",
+                 "instructrec_peft/evaluation/metrics/ranking/ranking.py"):
+        assert data in names
+    packaged = {n for n in names if n.startswith("instructrec_peft/") and n.endswith(".py")}
+    assert packaged == {str(p.relative_to(ROOT)) for p in (ROOT / "instructrec_peft").rglob("*.py")}
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site),
+                              str(wheel)], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr[-3000:]
+    work.mkdir()
+    config = work / "tiny.yaml"
+    config.write_text(yaml_config(tiny_assets, work / "out", max_steps=1))
+    run = subprocess.run([sys.executable, "-c", TUNE, str(config), str(site)], cwd=work, capture_output=True,
+                         text=True, env={"PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin",
+                                         "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr[-3000:]
+    card = (work / "out" / "README.md").read_text()
+    assert card.startswith("---\n") and "library_name: peft" in card
+    assert (work / "out" / "adapter_model.safetensors").is_file()
