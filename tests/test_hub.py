@@ -264,3 +264,31 @@ def test_the_card_states_trust_remote_code_when_it_was_on(trained, tmp_path):
     config["model"]["trust_remote_code"] = True
     (copy / "instructrec_config.json").write_text(json.dumps(config))
     assert "trained with `trust_remote_code=True`" in str(build_card(copy))
+
+
+def test_the_cards_peft_snippet_loads_a_qlora_base_as_its_metrics_were_computed(tiny_assets, tmp_path):
+    from training_helpers import tiny_configs
+    from transformers import AutoModelForCausalLM
+
+    from instructrec_peft.hub.model_card import build_card
+
+    out = tmp_path / "qlora"
+    run_tuning(*tiny_configs(tiny_assets, out, quantization="4bit"))
+    text = str(build_card(out, repo_id="me/tiny-qlora", base_model="me/tiny-base"))
+    snippet = text.split("With PEFT alone")[1].split("```python\n")[1].split("```")[0]
+    assert 'BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4"' in snippet
+    scope = {}
+    exec(snippet.replace('"me/tiny-base"', repr(tiny_assets["gpt2"])).replace('"me/tiny-qlora"', repr(str(out))),
+         scope)
+    rec = Recommender.from_pretrained(str(out), catalog=["Film A0 (1980)", "Film B1 (1981)", "Film C2 (1982)"])
+    history, candidates = ["Film A0 (1980)"], ["Film B1 (1981)", "Film C2 (1982)"]
+    prompt = rec._prompt(rec._template(None, None), history)
+    ids = rec.encoder.prompt_ids([prompt])[0], rec.encoder.completion_ids(candidates)
+    expected = torch.tensor(rec.score(history, candidates))
+    assert torch.allclose(score_candidates(scope["model"], *ids), expected, atol=1e-5)
+    # Loaded in full precision instead, the same adapter scores otherwise: the 4-bit line matters.
+    full = snippet.split("quantization = ")[0] + snippet.split("quantization_config=quantization)")[1]
+    full = full.replace('"me/tiny-qlora"', repr(str(out))) + "\n"
+    scope = {"base": AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])}
+    exec(full, scope)
+    assert not torch.allclose(score_candidates(scope["model"], *ids), expected, atol=1e-5)

@@ -93,6 +93,23 @@ def _method(model: dict, adapter: dict) -> tuple[str, str, str]:
     return "lora", "LoRA", summary
 
 
+def bnb_config_source(model: dict) -> str | None:
+    """Python source of the ``BitsAndBytesConfig`` the run loaded its base with (``None`` in full
+    precision): the card's plain-PEFT snippet loads the base the same way, so its scores are the
+    ones the card reports."""
+    quantization = model.get("quantization", "none")
+    if quantization == "8bit":
+        return "BitsAndBytesConfig(load_in_8bit=True)"
+    if quantization != "4bit":
+        return None
+    from ..models.loading import resolve_dtype
+
+    dtype = str(resolve_dtype(model.get("bnb_4bit_compute_dtype", "auto"))).removeprefix("torch.")
+    return (f'BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="{model.get("bnb_4bit_quant_type", "nf4")}", '
+            f'bnb_4bit_use_double_quant={bool(model.get("bnb_4bit_use_double_quant", True))}, '
+            f"bnb_4bit_compute_dtype=torch.{dtype})")
+
+
 def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model: str | None = None,
                license: str | None = None, dataset_id: str | None = None, template_path: str | Path | None = None):
     """The :class:`huggingface_hub.ModelCard` of the run in ``output_dir``."""
@@ -184,7 +201,7 @@ def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model
         validation={k.upper(): v for k, v in validation.items()}, validation_protocol=protocol,
         validation_users=evals.get("eval_users", "?"), num_candidates=manifest.get("num_candidates", 10),
         comparison=_comparison_table(comparison), history_example=history, versions=_versions(),
-        item_tokens=item_tokens)
+        item_tokens=item_tokens, bnb_config=bnb_config_source(model))
     return card
 
 
