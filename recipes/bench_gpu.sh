@@ -13,3 +13,9 @@ PY=${PY:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
 # bf16 autocast, the usual GPU setting; more steps and a bigger batch than on CPU, same examples and LoRA.
 "$PY" recipes/bench_throughput.py --bf16 --steps 30 --batch-size 16 --eval-users 50 --sections training evaluation \
     --report reports/throughput-gpu.md "$@"
+# With two GPUs or more: a 2-process DDP tuning run of the GPU config, then plain PEFT loads its adapter.
+if [ "$("$PY" -c 'import torch; print(torch.cuda.device_count())')" -ge 2 ]; then
+    "$PY" -m accelerate.commands.launch --config_file recipes/accelerate/multi-gpu.yaml --num_processes 2 \
+        recipes/tune.py recipes/configs/gpt2-multi-gpu.yaml --max_steps 20 --output_dir outputs/ddp-2gpu
+    "$PY" -c "from instructrec_peft.models.loading import load_adapter; load_adapter('outputs/ddp-2gpu'); print('2-GPU DDP adapter loads')"
+fi

@@ -40,6 +40,16 @@ SCORING = ("auto", "shared_prefix", "batched")
 ITEM_TOKEN_INITS = ("text", "text+bpr", "text+sasrec")  # training.item_init implements them
 
 
+def _has_accelerator() -> bool:
+    """Any device torch knows besides the CPU (CUDA, XPU, MPS, HPU, ...): the run is left to it."""
+    import torch
+
+    accelerator = getattr(torch, "accelerator", None)  # torch >= 2.6 names every backend here
+    if accelerator is not None:
+        return accelerator.is_available()
+    return torch.backends.mps.is_available() or bool(getattr(torch, "xpu", None) and torch.xpu.is_available())
+
+
 def _fail(cls: str, name: str, message: str):
     raise ConfigError(f"{cls}.{name}: {message}")
 
@@ -294,8 +304,8 @@ class InstructRecConfig(TrainingArguments):
         import torch
 
         if not torch.cuda.is_available():
-            self.dataloader_pin_memory = False  # pinning needs an accelerator; without one it only warns
-            if not torch.backends.mps.is_available():
+            self.dataloader_pin_memory = False  # pinning here is a CUDA matter; elsewhere it only warns
+            if not _has_accelerator():
                 # Accelerate sets up CPU processes as a distributed group (gloo) only when told
                 # the run is on CPU; otherwise each launched process would train alone.
                 self.use_cpu = True

@@ -24,7 +24,7 @@ from .data import prepare_data
 from .item_init import item_token_model
 from .trainer import InstructRecTrainer
 
-__all__ = ["TuneResult", "run_tuning", "complete_checkpoint", "latest_checkpoint"]
+__all__ = ["TuneResult", "run_tuning", "complete_checkpoint", "latest_checkpoint", "full_state_dict_for_saving"]
 
 
 
@@ -74,6 +74,7 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
         resume = latest_checkpoint(train_args.output_dir) if str(resume).lower() in ("true", "latest") \
             else complete_checkpoint(resume)
     result = trainer.train(resume_from_checkpoint=resume)
+    full_state_dict_for_saving(trainer)
     trainer.save_model()
     train_metrics = dict(result.metrics, world_size=train_args.world_size, train_examples=len(data.train))
     # Tokens of this session only: a resumed run restores the count of the checkpoint it left.
@@ -93,6 +94,17 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     if train_args.push_to_hub:
         trainer.push_to_hub(commit_message=f"Upload adapter tuned for {trainer.state.global_step} steps")
     return TuneResult(trainer, train_metrics, eval_metrics)
+
+
+def full_state_dict_for_saving(trainer) -> None:
+    """Under FSDP, gather a full state dict for the final save, as peft's FSDP guide says: the
+    sharded one a run may checkpoint with would leave an adapter plain PEFT cannot load. Configs
+    set for sharded saving are dropped so that the full ones (on CPU, rank 0) replace them."""
+    if not getattr(trainer, "is_fsdp_enabled", False):
+        return
+    plugin = trainer.accelerator.state.fsdp_plugin
+    plugin.state_dict_config = plugin.optim_state_dict_config = None
+    plugin.set_state_dict_type("FULL_STATE_DICT")
 
 
 def _final_eval(trainer: InstructRecTrainer) -> dict:
