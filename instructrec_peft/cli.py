@@ -41,7 +41,7 @@ def make_parser() -> argparse.ArgumentParser:
         "evaluate", help="rank the test users' candidates with an adapter or a base model, beside popularity"))
 
     rec = commands.add_parser("recommend", help="the top k items for a history, with scores")
-    rec.add_argument("adapter", help="a tuning run's output directory (or a Hub repo id)")
+    rec.add_argument("adapter", help="a tuning run's output directory")
     rec.add_argument("--history", nargs="+", required=True, metavar="ITEM",
                      help="items the user liked, oldest first (ids or titles); '-' reads them from stdin")
     rec.add_argument("--intention", help="what the user is looking for now, e.g. 'a Crime, Thriller movie'")

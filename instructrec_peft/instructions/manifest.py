@@ -24,7 +24,6 @@ from .templates import BUILTIN_VERSION, TEMPLATES, Template, get_template, regis
 __all__ = ["Manifest"]
 
 
-
 @dataclass
 class Manifest:
     templates: list[dict]

@@ -27,7 +27,6 @@ from .trainer import InstructRecTrainer
 __all__ = ["TuneResult", "run_tuning", "complete_checkpoint", "latest_checkpoint", "full_state_dict_for_saving"]
 
 
-
 @dataclass
 class TuneResult:
     trainer: InstructRecTrainer
