@@ -32,7 +32,11 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
+# The slow checks: real PyPI downloads, the GGUF conversion, report smoke runs, and the app in a
+# headless browser (the app extra, trl for the throughput smoke, and Debian's chromium, as root).
 test-slow: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[app,bench]"
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(PY) -m pytest -q -m slow
 
 # The benchmark report (reports/benchmark.md + PNG plots); about 2 hours on 2 CPU cores.

@@ -5,6 +5,7 @@
     instructrec-peft evaluate --adapter ADAPTER [--users 100] [--by template]
     instructrec-peft recommend ADAPTER --history "Star Wars (1977)" "Alien (1979)" [-k 10] [--explain]
     instructrec-peft push ADAPTER namespace/name [--private] [--merge]
+    instructrec-peft app ADAPTER [--feedback feedback.jsonl]     # try it in the browser (pip install gradio)
     accelerate launch -m instructrec_peft.cli tune CONFIG.yaml    # the same run on several processes / GPUs
 
 A history may also come on standard input, one item per line (``--history -``). Errors of ours
@@ -47,6 +48,13 @@ def make_parser() -> argparse.ArgumentParser:
     rec.add_argument("--intention", help="what the user is looking for now, e.g. 'a Crime, Thriller movie'")
     rec.add_argument("-k", type=int, default=10, help="how many items")
     rec.add_argument("--explain", action="store_true", help="a generated reason for each item")
+
+    app = commands.add_parser("app", help="a Gradio app to try an adapter in the browser (the app extra)")
+    app.add_argument("adapter", help="a tuning run's output directory")
+    app.add_argument("--feedback", help="the feedback log the app appends to; default <adapter>/feedback.jsonl")
+    app.add_argument("--port", type=int, default=7860)
+    app.add_argument("-k", type=int, default=10, help="how many items")
+    app.add_argument("--no-explain", action="store_true", help="no generated reasons (faster)")
 
     push = commands.add_parser("push", help="share an adapter on the Hugging Face Hub")
     push.add_argument("output_dir", help="the output directory of a tuning run")
@@ -105,10 +113,11 @@ def push(args: argparse.Namespace) -> int:
 
 
 def recommend(args: argparse.Namespace) -> int:
+    from .inference.app import adapter_catalog
     from .inference.recommender import Recommender
 
     history = [line.strip() for line in sys.stdin if line.strip()] if args.history == ["-"] else args.history
-    rec = Recommender.from_pretrained(args.adapter, catalog=_catalog(args.adapter))
+    rec = Recommender.from_pretrained(args.adapter, catalog=adapter_catalog(args.adapter))
     items = rec.recommend(history, k=args.k, intention=args.intention)
     scores = rec.score(history, items, intention=args.intention)
     width = len(str(len(items)))
@@ -119,19 +128,12 @@ def recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def _catalog(adapter: str):
-    """The titles a text-only adapter recommends from: its training data's catalogue (an
-    item-token adapter carries its own)."""
-    from .models.config import saved_configs
-    from .models.loading import item_tokens_of
-    from .models.workspace import load_log
+def app(args: argparse.Namespace) -> int:
+    from .inference.app import build_app, load_recommender
 
-    if item_tokens_of(adapter) is not None:
-        return None
-    _, data_args = saved_configs(adapter)
-    if data_args is None:
-        raise InstructRecError(f"{adapter}: no data settings saved; pass a catalogue through the Python API")
-    return load_log(data_args).catalog
+    rec, items = load_recommender(args.adapter, args.feedback)
+    build_app(rec, items, k=args.k, explain=not args.no_explain).launch(server_port=args.port)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -152,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .evaluation.command import evaluate_command
 
             return evaluate_command(args)
-        return {"recommend": recommend, "push": push}[args.command](args)
+        return {"recommend": recommend, "push": push, "app": app}[args.command](args)
     except (InstructRecError, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,0 +1,109 @@
+"""A Gradio app to try an adapter: pick items the user liked, optionally say what they want now,
+get the top k with scores and a generated reason each, and accept or reject one (recorded in the
+feedback log, which a later tuning round can learn from). Gradio is the ``app`` extra.
+
+    instructrec-peft app outputs/items-cpu [--feedback feedback.jsonl] [--port 7860]
+
+>>> demo = build_app(Recommender.from_pretrained("outputs/items-cpu"), items)   # doctest: +SKIP
+>>> demo.launch()                                                                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..errors import ArgumentError, MissingDependencyError
+
+__all__ = ["adapter_catalog", "load_recommender", "recommend_rows", "record_choice", "build_app"]
+
+USER = "app"  # the feedback log's user id for choices made in the app
+COLUMNS = ["rank", "item", "score", "why"]
+
+
+def adapter_catalog(adapter: str):
+    """What a text-only adapter recommends from: its training data's catalogue (``None`` for an
+    item-token adapter, which carries its own items)."""
+    from ..models.config import saved_configs
+    from ..models.loading import item_tokens_of
+    from ..models.workspace import load_log
+
+    if item_tokens_of(adapter) is not None:
+        return None
+    _, data_args = saved_configs(adapter)
+    if data_args is None:
+        raise ArgumentError(f"{adapter}: no data settings saved; pass a catalogue through the Python API")
+    return load_log(data_args).catalog
+
+
+def load_recommender(adapter: str, feedback: str | None = None):
+    """The adapter's Recommender (feedback to ``feedback``, default ``<adapter>/feedback.jsonl``)
+    and the titles of the items it recommends from."""
+    from pathlib import Path
+
+    from .recommender import Recommender
+
+    catalog = adapter_catalog(adapter)
+    rec = Recommender.from_pretrained(adapter, catalog=catalog)
+    rec.feedback_path = feedback or str(Path(adapter) / "feedback.jsonl")
+    items = list(rec.item_tokens.texts) if catalog is None else [catalog.text(i) for i in catalog.texts]
+    return rec, items
+
+
+def recommend_rows(rec, liked: Sequence[str], intention: str = "", k: int = 10, explain: bool = True) -> list[list]:
+    """Table rows (rank, item, score, reason) of the top ``k`` for a history of ``liked`` items."""
+    if not liked:
+        raise ArgumentError("pick at least one item the user liked")
+    intention = intention.strip() or None
+    items = rec.recommend(list(liked), k=k, intention=intention)
+    scores = rec.score(list(liked), items, intention=intention)
+    return [[rank, item, round(float(score), 3),
+             " ".join(rec.explain(list(liked), item).split()) if explain else ""]
+            for rank, (item, score) in enumerate(zip(items, scores), start=1)]
+
+
+def record_choice(rec, item: str | None, accepted: bool) -> str:
+    """Write the user's verdict on ``item`` to the feedback log; a line saying what was recorded."""
+    if not item:
+        raise ArgumentError("choose one of the recommended items first")
+    rec.record_feedback(USER, item, accepted)
+    return f"Recorded: {'accepted' if accepted else 'rejected'} {item} ({rec.feedback_path})"
+
+
+def build_app(rec, items: Sequence[str], *, k: int = 10, explain: bool = True, title: str = "instructrec-peft"):
+    """The app's ``gradio.Blocks`` for ``rec`` (its feedback goes to ``rec.feedback_path``)."""
+    try:
+        import gradio as gr
+    except ImportError:
+        raise MissingDependencyError("the app needs gradio: pip install 'instructrec-peft[app]'") from None
+
+    def on_recommend(liked, intention):
+        try:
+            rows = recommend_rows(rec, liked or [], intention or "", k, explain)
+        except ArgumentError as err:
+            raise gr.Error(str(err)) from None
+        return rows, gr.update(choices=[row[1] for row in rows], value=rows[0][1] if rows else None)
+
+    def on_choice(item, accepted):
+        try:
+            return record_choice(rec, item, accepted)
+        except ArgumentError as err:
+            raise gr.Error(str(err)) from None
+
+    with gr.Blocks(title=title) as demo:
+        gr.Markdown(f"# {title}\nPick what the user liked (type to search), optionally say what they want now, "
+                    "and get recommendations with the model's reasons. Accept or reject one to record feedback.")
+        with gr.Row():
+            liked = gr.Dropdown(choices=list(items), multiselect=True, label="Items the user liked, oldest first",
+                                elem_id="liked")
+            intention = gr.Textbox(label="What the user wants now (optional)", elem_id="intention")
+        go = gr.Button("Recommend", variant="primary", elem_id="recommend")
+        table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, elem_id="results")
+        with gr.Row():
+            chosen = gr.Dropdown(choices=[], label="A recommended item", elem_id="chosen")
+            accept = gr.Button("Accept", elem_id="accept")
+            reject = gr.Button("Reject", elem_id="reject")
+        status = gr.Markdown(elem_id="status")
+        go.click(on_recommend, [liked, intention], [table, chosen])
+        accept.click(lambda item: on_choice(item, True), [chosen], [status])
+        reject.click(lambda item: on_choice(item, False), [chosen], [status])
+    return demo

@@ -1,0 +1,82 @@
+"""The app to try an adapter: its functions directly, and (slow) in a real headless browser."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from instructrec_peft.errors import ArgumentError
+from instructrec_peft.inference.app import build_app, recommend_rows, record_choice
+from instructrec_peft.inference.recommender import Recommender
+
+
+@pytest.fixture(scope="module")
+def rec(tiny_assets, tmp_path_factory):
+    from training_helpers import tiny_configs
+
+    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.models.workspace import load_log
+    from instructrec_peft.training.tuning import run_tuning
+
+    out = tmp_path_factory.mktemp("app") / "out"
+    run_tuning(*tiny_configs(tiny_assets, out))
+    catalog = load_log(DataArguments(dataset=tiny_assets["data"])).catalog
+    rec = Recommender.from_pretrained(str(out), catalog=catalog)
+    rec.feedback_path = str(out / "feedback.jsonl")
+    return rec, [catalog.text(i) for i in catalog.texts]
+
+
+def test_recommend_rows_rank_k_items_outside_the_history_with_reasons(rec):
+    rec, items = rec
+    liked = items[:3]
+    rows = recommend_rows(rec, liked, "", k=4)
+    assert [r[0] for r in rows] == [1, 2, 3, 4]
+    assert not {r[1] for r in rows} & set(liked) and {r[1] for r in rows} <= set(items)
+    assert [r[2] for r in rows] == sorted((r[2] for r in rows), reverse=True)
+    assert all(isinstance(r[3], str) and "\n" not in r[3] for r in rows)
+    assert [r[3] for r in recommend_rows(rec, liked, "", k=2, explain=False)] == ["", ""]
+    with pytest.raises(ArgumentError, match="pick at least one item"):
+        recommend_rows(rec, [], "")
+
+
+def test_record_choice_appends_to_the_feedback_log(rec):
+    rec, items = rec
+    assert record_choice(rec, items[5], False).startswith(f"Recorded: rejected {items[5]}")
+    last = json.loads(Path(rec.feedback_path).read_text().splitlines()[-1])
+    assert (last["user"], last["item"], last["accepted"]) == ("app", items[5], False)
+    with pytest.raises(ArgumentError, match="choose one of the recommended items"):
+        record_choice(rec, None, True)
+
+
+def test_the_app_builds(rec):
+    pytest.importorskip("gradio")
+    rec, items = rec
+    demo = build_app(rec, items, k=3, explain=False)
+    ids = {block.elem_id for block in demo.blocks.values() if getattr(block, "elem_id", None)}
+    assert {"liked", "intention", "recommend", "results", "chosen", "accept", "reject", "status"} <= ids
+
+
+@pytest.mark.slow
+def test_in_a_headless_browser_pick_three_recommend_and_reject(rec, tmp_path):
+    """Chromium (Debian's) driven by Playwright: what a user does, end to end, and its screenshot."""
+    pytest.importorskip("gradio")
+    pytest.importorskip("playwright.sync_api")
+    from instructrec_peft.experiments.app_browser import try_in_browser
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("chromium is missing: make test-slow installs it (apt-get install chromium)")
+    rec, items = rec
+    demo = build_app(rec, items, k=3, explain=False)
+    demo.launch(server_port=7861, prevent_thread_lock=True, quiet=True)
+    before = len(Path(rec.feedback_path).read_text().splitlines()) if Path(rec.feedback_path).exists() else 0
+    try:
+        shown = try_in_browser("http://127.0.0.1:7861", items[:3], chromium, k=3, screenshot=tmp_path / "app.png")
+    finally:
+        demo.close()
+    assert len(shown) == 3 and not any(t in row for row in shown for t in items[:3])
+    assert [row.split()[0] for row in shown] == ["1", "2", "3"]
+    lines = Path(rec.feedback_path).read_text().splitlines()[before:]
+    assert len(lines) == 1 and json.loads(lines[0])["accepted"] is False
+    assert (tmp_path / "app.png").stat().st_size > 10_000
