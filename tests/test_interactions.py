@@ -131,3 +131,49 @@ def test_recbole_directory(tmp_path):
     assert log.catalog.text("10") == "Usual Suspects, The (1995)"
     assert log.catalog.categories("10") == ["Crime", "Thriller"]
     assert log.interactions["rating"].tolist() == [4.0, 2.0]
+
+
+def test_category_paths_as_amazon_publishes_them():
+    from instructrec_peft import ItemCatalog
+
+    frame = pd.DataFrame({"title": ["Alien", "Heat"],
+                          "categories": [[["Movies & TV", "Movies", "Horror"], ["Movies & TV", "Sci-Fi"]],
+                                         ["Drama", "Crime"]]}, index=pd.Index(["a", "h"], name="asin"))
+    expected = {"all": ["Movies & TV", "Movies", "Horror", "Sci-Fi"], "leaf": ["Horror", "Sci-Fi"],
+                "2": ["Movies & TV", "Movies", "Sci-Fi"], "1": ["Movies & TV"]}
+    for path, labels in expected.items():
+        catalog = ItemCatalog(frame, text_fields=("title",), category_field="categories", category_path=path)
+        assert catalog.categories("a") == labels
+        assert catalog.categories("h") == ["Drama", "Crime"]  # a flat list is labels whatever the path setting
+    with pytest.raises(DataError, match="category_path 'top' is not 'all', 'leaf' or a number of levels"):
+        ItemCatalog(frame, text_fields=("title",), category_field="categories", category_path="top")
+
+
+def test_a_serialized_list_in_a_text_column_is_refused():
+    from instructrec_peft import ItemCatalog
+
+    frame = pd.DataFrame({"title": ["Alien"], "categories": ["[['Movies & TV', 'Movies', 'Horror']]"]},
+                         index=pd.Index(["a"], name="asin"))
+    with pytest.raises(DataError, match=r"column 'categories' holds text that looks like a serialized list "
+                                        r"\(item 'a': \"\[\['Movies & TV'"):
+        ItemCatalog(frame, text_fields=("title",), category_field="categories")
+
+
+def test_category_path_is_validated_in_the_config():
+    from instructrec_peft.models.config import DataArguments
+
+    assert DataArguments(category_path="leaf").category_path == "leaf"
+    with pytest.raises(ValueError, match="DataArguments.category_path: '0' is not 'all', 'leaf'"):
+        DataArguments(category_path="0")
+
+
+def test_nested_categories_survive_a_json_lines_item_file(tmp_path):
+    from instructrec_peft import ItemCatalog
+
+    path = tmp_path / "meta.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in (
+        {"asin": "B1", "title": "Alien", "categories": [["Movies & TV", "Movies", "Horror"]]},
+        {"asin": "B2", "title": "Heat", "categories": [["Movies & TV", "Movies", "Crime"]]})) + "\n")
+    catalog = ItemCatalog.load(path, id_column="asin", text_fields=("title",), category_field="categories",
+                               category_path="leaf")
+    assert [catalog.categories(i) for i in ("B1", "B2")] == [["Horror"], ["Crime"]]

@@ -174,14 +174,19 @@ class ItemCatalog:
 
     ``text_fields``: the first field is the item's name; further non-empty fields follow in
     parentheses, so ``("movie_title", "release_year")`` gives ``"Toy Story (1995)"``.
-    ``category_field`` holds category labels separated by ``category_sep`` (``None``: whitespace);
-    they make the intentions of InstructRec (I1, I2) and the explicit preferences (P2).
+    ``category_field`` holds category labels separated by ``category_sep`` (``None``: whitespace),
+    or a list of them, or a list of category paths as Amazon publishes them
+    (``[["Movies & TV", "Movies", "Horror"]]``), of which ``category_path`` keeps every level
+    (``"all"``), the last (``"leaf"``) or the first n (``"2"``); they make the intentions of
+    InstructRec (I1, I2) and the explicit preferences (P2). A text value that looks like a
+    serialized list is refused: it would become one label, the list's repr.
     """
 
     frame: pd.DataFrame
     text_fields: tuple[str, ...]
     category_field: str | None = None
     category_sep: str | None = None
+    category_path: str = "all"
     max_text_chars: int = 300
     source: str = "items"
     texts: dict[str, str] = field(init=False, repr=False)
@@ -233,14 +238,35 @@ class ItemCatalog:
     def _parse_categories(self) -> dict[str, list[str]]:
         if self.category_field is None:
             return {}
+        if self.category_path not in ("all", "leaf") and not (self.category_path.isdigit()
+                                                                and int(self.category_path) >= 1):
+            raise DataError(f"{self.source}: category_path {self.category_path!r} is not 'all', 'leaf' or a number "
+                            "of levels >= 1")
         parsed = {}
         for item, raw in zip(self.frame.index, self.frame[self.category_field]):
             if isinstance(raw, (list, tuple, np.ndarray)):
-                labels = [str(v) for v in raw]
+                labels = [label for value in raw for label in self._path_labels(value)]
             else:
-                labels = str(raw).split(self.category_sep) if raw is not None and raw == raw else []
-            parsed[item] = [x.strip() for x in labels if x.strip() and x.strip().lower() != "unknown"]
+                text = str(raw).strip() if raw is not None and raw == raw else ""
+                if text[:1] == "[" and text[-1:] == "]":
+                    raise DataError(f"{self.source}: column {self.category_field!r} holds text that looks like a "
+                                    f"serialized list (item {item!r}: {text[:80]!r}); load the file so the column is "
+                                    "a list (JSON Lines do), or give category_sep for a separated string")
+                labels = text.split(self.category_sep) if text else []
+            labels = [x.strip() for x in labels if x.strip() and x.strip().lower() != "unknown"]
+            parsed[item] = list(dict.fromkeys(labels))
         return parsed
+
+    def _path_labels(self, value) -> list[str]:
+        """One element of a category list: a label, or a path of labels cut by ``category_path``."""
+        if not isinstance(value, (list, tuple, np.ndarray)):
+            return [str(value)]
+        path = [str(v) for v in value]
+        if self.category_path == "all":
+            return path
+        if self.category_path == "leaf":
+            return path[-1:]
+        return path[: int(self.category_path)]
 
     @classmethod
     def load(cls, source: Any, *, id_column: str = "item_id", format: str | None = None, **kwargs) -> "ItemCatalog":

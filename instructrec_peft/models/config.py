@@ -159,6 +159,8 @@ class DataArguments:
         "help": "item name first, then fields shown in parentheses"})
     category_field: str | None = field(default="class", metadata={"help": "item categories (intentions, P2)"})
     category_sep: str | None = field(default=None, metadata={"help": "category separator; default whitespace"})
+    category_path: str = field(default="all", metadata={
+        "help": "categories given as paths (Amazon's [[top, ..., leaf]]): all levels, the leaf, or the first n"})
     min_interactions: int = field(default=3, metadata={"help": "users with fewer are train-only"})
     item_categories: list[str] | None = field(default=None, metadata={
         "help": "a catalogue domain: keep only items whose categories are all listed (domains.py)"})
@@ -226,6 +228,9 @@ class DataArguments:
         if self.item_text not in ITEM_TEXT_MODES[:2]:
             _fail(name, "item_text", f"{self.item_text!r} is not one of {ITEM_TEXT_MODES[:2]} (without item tokens "
                   "items are shown by title: set item_tokens: false)")
+        if self.category_path not in ("all", "leaf") and not (self.category_path.isdigit()
+                                                                and int(self.category_path) >= 1):
+            _fail(name, "category_path", f"{self.category_path!r} is not 'all', 'leaf' or a number of levels >= 1")
         if self.item_categories is not None and not self.item_categories:
             _fail(name, "item_categories", "empty; name the domain's categories, or leave it unset for every item")
         from ..instructions import templates as registry  # light import; registry validates names

@@ -50,7 +50,8 @@ def _read_log(args: DataArguments) -> InteractionLog:
         raise ArgumentError("DataArguments.items_file: an interactions file needs an item metadata file for item text")
     catalog = ItemCatalog.load(args.items_file, id_column=args.item_id_column,
                                text_fields=tuple(args.item_text_fields),
-                               category_field=args.category_field, category_sep=args.category_sep)
+                               category_field=args.category_field, category_sep=args.category_sep,
+                               category_path=args.category_path)
     columns = ColumnMap(user=args.user_column, item=args.item_column, time=args.time_column, rating=args.rating_column)
     return InteractionLog.load(path, columns=columns, format=args.data_format, catalog=catalog)
 
