@@ -177,3 +177,27 @@ def test_nested_categories_survive_a_json_lines_item_file(tmp_path):
     catalog = ItemCatalog.load(path, id_column="asin", text_fields=("title",), category_field="categories",
                                category_path="leaf")
     assert [catalog.categories(i) for i in ("B1", "B2")] == [["Horror"], ["Crime"]]
+
+
+def test_compressed_files_and_json_arrays_are_read_transparently(tmp_path):
+    import bz2
+    import gzip
+
+    from instructrec_peft.data.interactions import read_table
+
+    rows = [{"user_id": "u1", "item_id": "1", "timestamp": 10}, {"user_id": "u1", "item_id": "2", "timestamp": 20}]
+    jsonl = "\n".join(json.dumps(r) for r in rows) + "\n"
+    with gzip.open(tmp_path / "reviews.json.gz", "wt", encoding="utf-8") as handle:
+        handle.write(jsonl)
+    with bz2.open(tmp_path / "ratings.csv.bz2", "wt", encoding="utf-8") as handle:
+        handle.write("user_id,item_id,timestamp\nu1,1,10\nu1,2,20\n")
+    (tmp_path / "array.json").write_text(json.dumps(rows))
+    for name in ("reviews.json.gz", "ratings.csv.bz2", "array.json"):
+        frame, _, _ = read_table(tmp_path / name)
+        assert frame[["user_id", "item_id"]].astype(str).values.tolist() == [["u1", "1"], ["u1", "2"]], name
+    (tmp_path / "t.parquet.gz").write_bytes(gzip.compress(b"x"))
+    with pytest.raises(DataError, match="parquet files are read uncompressed"):
+        read_table(tmp_path / "t.parquet.gz")
+    (tmp_path / "t.xml.gz").write_bytes(gzip.compress(b"x"))
+    with pytest.raises(DataError, match="cannot tell the format from the suffix '.xml'"):
+        read_table(tmp_path / "t.xml.gz")

@@ -29,6 +29,22 @@ __all__ = ["ColumnMap", "ItemCatalog", "CleaningReport", "InteractionLog", "read
 CANONICAL = ("user_id", "item_id", "timestamp", "rating")
 _FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet",
             ".inter": "atomic", ".item": "atomic", ".user": "atomic"}
+# Read through transparently (published dumps come as reviews.json.gz, ratings.csv.bz2, ...).
+_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2"}
+
+
+def _open_text(path: Path):
+    import bz2
+    import gzip
+
+    opener = {"gzip": gzip.open, "bz2": bz2.open}.get(_COMPRESSIONS.get(path.suffix.lower()), open)
+    return opener(path, "rt", encoding="utf-8")
+
+
+def _is_json_array(path: Path) -> bool:
+    """A ``.json`` file holds JSON Lines or one JSON array; the first character tells which."""
+    with _open_text(path) as handle:
+        return handle.read(4096).lstrip()[:1] == "["
 
 
 @dataclass(frozen=True)
@@ -59,10 +75,14 @@ def read_table(source: Any, format: str | None = None) -> tuple[pd.DataFrame, st
     path = Path(source).expanduser()
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    fmt = format or _FORMATS.get(path.suffix.lower())
+    compressed = path.suffix.lower() in _COMPRESSIONS
+    suffix = Path(path.stem).suffix.lower() if compressed else path.suffix.lower()
+    fmt = format or _FORMATS.get(suffix)
     if fmt is None:
-        raise DataError(f"{path}: cannot tell the format from the suffix {path.suffix!r}; pass format= "
+        raise DataError(f"{path}: cannot tell the format from the suffix {suffix!r}; pass format= "
                         f"one of {sorted(set(_FORMATS.values()))}")
+    if compressed and fmt in ("atomic", "parquet"):
+        raise DataError(f"{path}: {fmt} files are read uncompressed; decompress it first")
     if fmt == "atomic":
         return read_atomic(path), str(path), 2
     if path.stat().st_size == 0:
@@ -73,7 +93,8 @@ def read_table(source: Any, format: str | None = None) -> tuple[pd.DataFrame, st
                                 encoding="utf-8")
             return frame, str(path), 2
         if fmt == "jsonl":
-            return pd.read_json(path, lines=True, dtype=False, encoding="utf-8"), str(path), 1
+            lines = not _is_json_array(path)
+            return pd.read_json(path, lines=lines, dtype=False, encoding="utf-8"), str(path), int(lines)
         if fmt == "parquet":
             return pd.read_parquet(path), str(path), 0
     except UnicodeDecodeError as err:
