@@ -153,6 +153,7 @@ class CleaningReport:
     duplicates: int = 0
     unknown_items: int = 0
     outside_domain: int = 0  # rows of items outside DataArguments.item_categories (domains.py)
+    below_k_core: int = 0  # rows of users or items under the k-core bounds (k_core.py)
     rows_out: int = 0
     users: int = 0
     items: int = 0
@@ -164,7 +165,8 @@ class CleaningReport:
             parts.append(f"dropped {dropped}: {self.missing_ids} with a missing user or item id, "
                          f"{self.missing_timestamps} with a missing timestamp, {self.duplicates} exact duplicates, "
                          f"{self.unknown_items} of items absent from the catalogue"
-                         + (f", {self.outside_domain} of items outside the domain" if self.outside_domain else ""))
+                         + (f", {self.outside_domain} of items outside the domain" if self.outside_domain else "")
+                         + (f", {self.below_k_core} below the k-core bounds" if self.below_k_core else ""))
         return "; ".join(parts)
 
 

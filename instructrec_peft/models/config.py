@@ -162,6 +162,9 @@ class DataArguments:
     category_path: str = field(default="all", metadata={
         "help": "categories given as paths (Amazon's [[top, ..., leaf]]): all levels, the leaf, or the first n"})
     min_interactions: int = field(default=3, metadata={"help": "users with fewer are train-only"})
+    min_user_interactions: int = field(default=0, metadata={
+        "help": "k-core: drop users with fewer interactions (with min_item_interactions, until both hold)"})
+    min_item_interactions: int = field(default=0, metadata={"help": "k-core: drop items with fewer interactions"})
     item_categories: list[str] | None = field(default=None, metadata={
         "help": "a catalogue domain: keep only items whose categories are all listed (domains.py)"})
     # --- instructions
@@ -228,6 +231,9 @@ class DataArguments:
         if self.item_text not in ITEM_TEXT_MODES[:2]:
             _fail(name, "item_text", f"{self.item_text!r} is not one of {ITEM_TEXT_MODES[:2]} (without item tokens "
                   "items are shown by title: set item_tokens: false)")
+        for key in ("min_user_interactions", "min_item_interactions"):
+            if getattr(self, key) < 0:
+                _fail(name, key, f"must be >= 0 (0: no filter), got {getattr(self, key)}")
         if self.category_path not in ("all", "leaf") and not (self.category_path.isdigit()
                                                                 and int(self.category_path) >= 1):
             _fail(name, "category_path", f"{self.category_path!r} is not 'all', 'leaf' or a number of levels >= 1")

@@ -25,12 +25,17 @@ __all__ = ["Workspace", "load_log", "example_config", "shown_catalog", "eval_row
 
 def load_log(args: DataArguments) -> InteractionLog:
     """The interaction log named by ``args.dataset`` ("ml-100k", a RecBole directory, or a file),
-    restricted to the domain ``args.item_categories`` if set."""
+    restricted to the domain ``args.item_categories`` if set, then to its k-core if
+    ``min_user_interactions`` or ``min_item_interactions`` are."""
     log = _read_log(args)
     if args.item_categories:
         from ..data.domains import restrict_to_categories
 
         log = restrict_to_categories(log, args.item_categories)
+    if args.min_user_interactions or args.min_item_interactions:
+        from ..data.k_core import k_core
+
+        log = k_core(log, args.min_user_interactions, args.min_item_interactions)
     return log
 
 
