@@ -148,6 +148,8 @@ class DataArguments:
     dataset: str = field(default="ml-100k", metadata={
         "help": "'ml-100k' (demo asset), a RecBole dataset directory, or an interactions file"})
     items_file: str | None = field(default=None, metadata={"help": "item metadata file (for an interactions file)"})
+    data_preset: str | None = field(default=None, metadata={
+        "help": "a published layout read as downloaded, dataset being its folder: movielens (data/presets.py)"})
     data_format: str | None = field(default=None, metadata={
         "help": "csv, tsv, jsonl, parquet or atomic; default: suffix"})
     user_column: str = "user_id"
@@ -231,6 +233,11 @@ class DataArguments:
         if self.item_text not in ITEM_TEXT_MODES[:2]:
             _fail(name, "item_text", f"{self.item_text!r} is not one of {ITEM_TEXT_MODES[:2]} (without item tokens "
                   "items are shown by title: set item_tokens: false)")
+        if self.data_preset is not None:
+            from ..data.presets import PRESETS
+
+            if self.data_preset not in PRESETS:
+                _fail(name, "data_preset", f"{self.data_preset!r} is not one of {sorted(PRESETS)}")
         for key in ("min_user_interactions", "min_item_interactions"):
             if getattr(self, key) < 0:
                 _fail(name, key, f"must be >= 0 (0: no filter), got {getattr(self, key)}")

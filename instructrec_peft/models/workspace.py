@@ -40,6 +40,10 @@ def load_log(args: DataArguments) -> InteractionLog:
 
 
 def _read_log(args: DataArguments) -> InteractionLog:
+    if args.data_preset:
+        from ..data.presets import load_preset
+
+        return load_preset(args.data_preset, Path(args.dataset).expanduser())
     if args.dataset == "ml-100k":
         from ..data.assets import fetch_data
 
