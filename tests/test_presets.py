@@ -83,3 +83,67 @@ def test_a_tuning_run_reads_a_preset(tiny_assets, tmp_path):
     out = tmp_path / "out"
     result = run_tuning(*tiny_configs(tiny_assets, out, dataset=str(folder), data_preset="movielens", max_steps=1))
     assert (out / "adapter_model.safetensors").is_file() and result.train_metrics["train_examples"] > 0
+
+
+def _amazon_users(item_ids, time_scale):
+    # Six users, five reviews each, over ten items: enough for every task form with 3 candidates.
+    return [(f"A{u}", item_ids[(u + k) % len(item_ids)], 1 + (u + k) % 5, (1388620800 + 1000 * u + k) * time_scale)
+            for u in range(6) for k in range(5)]
+
+
+def write_amazon_2023(folder):
+    import gzip
+    import json
+
+    folder.mkdir()
+    asins = [f"B0{i}" for i in range(10)]
+    with gzip.open(folder / "Movies_and_TV.jsonl.gz", "wt") as handle:
+        for user, asin, rating, ms in _amazon_users(asins, 1000):
+            handle.write(json.dumps({"rating": float(rating), "title": "ok", "text": "fine", "images": [],
+                                     "asin": asin, "parent_asin": asin, "user_id": user, "timestamp": ms,
+                                     "helpful_vote": 0, "verified_purchase": True}) + "\n")
+    with gzip.open(folder / "meta_Movies_and_TV.jsonl.gz", "wt") as handle:
+        for i, asin in enumerate(asins):
+            categories = [] if i == 0 else ["Movies & TV", GENRES[i][0]]
+            handle.write(json.dumps({"main_category": "Movies & TV", "title": TITLES[i], "store": "Studio",
+                                     "categories": categories, "details": {}, "parent_asin": asin,
+                                     "price": None, "features": []}) + "\n")
+
+
+def write_amazon_2014(folder):
+    import gzip
+    import json
+
+    folder.mkdir()
+    asins = [f"B0{i}" for i in range(10)]
+    with gzip.open(folder / "reviews_Movies_and_TV_5.json.gz", "wt") as handle:
+        for user, asin, rating, seconds in _amazon_users(asins, 1):
+            handle.write(json.dumps({"reviewerID": user, "asin": asin, "reviewerName": "x", "helpful": [0, 0],
+                                     "reviewText": "fine", "overall": float(rating), "summary": "ok",
+                                     "unixReviewTime": seconds, "reviewTime": "01 2, 2014"}) + "\n")
+    with gzip.open(folder / "meta_Movies_and_TV.json.gz", "wt") as handle:
+        for i, asin in enumerate(asins):  # Python-literal lines, as the 2014 files are
+            handle.write(repr({"asin": asin, "title": TITLES[i], "categories": [["Movies & TV", "Movies",
+                                                                                     GENRES[i][0]]],
+                               "salesRank": {"Movies & TV": i + 1}}) + "\n")
+
+
+@pytest.mark.parametrize("preset, write, first", [
+    ("amazon-2023", write_amazon_2023, ["Movies & TV"]),
+    ("amazon-2014", write_amazon_2014, ["Movies & TV", "Movies", "Animation"])])
+def test_amazon_layouts_load_with_real_category_names(tmp_path, preset, write, first):
+    folder = tmp_path / "amazon"
+    write(folder)
+    log = load_preset(preset, folder)
+    assert len(log.interactions) == 30 and log.report.users == 6
+    assert log.catalog.categories("B00") == first  # 2023: main_category when categories is empty
+    assert log.catalog.text("B01").startswith("Amélie (2001)")
+    split = leave_one_out(log)
+    config = ExampleConfig(tasks={"matching": 1, "reranking": 1}, vocabulary="product", num_candidates=3,
+                           examples_per_user=None, seed=0)
+    rows = build_examples(split, log.catalog, "train", config)
+    intentions = [r["prompt"] for r in rows if r["intention"] == "I2"]
+    assert intentions and not any("[" in p for p in rows["prompt"])
+    assert all(any(g[0] in p or "Movies & TV" in p for g in GENRES) for p in intentions)
+    assert DataArguments(data_preset=preset).vocabulary == "product"
+    assert DataArguments(data_preset=preset, vocabulary="movie").vocabulary == "movie"

@@ -170,7 +170,8 @@ class DataArguments:
     item_categories: list[str] | None = field(default=None, metadata={
         "help": "a catalogue domain: keep only items whose categories are all listed (domains.py)"})
     # --- instructions
-    vocabulary: str = field(default="movie", metadata={"help": "movie, product, course, article, book, song, game"})
+    vocabulary: str | None = field(default=None, metadata={
+        "help": "movie, product, course, article, book, song, game; default: the data preset's, else movie"})
     task_mix: str = field(default="matching=1", metadata={"help": "task-form weights, e.g. 'matching=2,reranking=1'"})
     templates: list[str] | None = field(default=None, metadata={"help": "template names to train on (default: all)"})
     system_prompt: str | None = field(default=None, metadata={
@@ -233,11 +234,12 @@ class DataArguments:
         if self.item_text not in ITEM_TEXT_MODES[:2]:
             _fail(name, "item_text", f"{self.item_text!r} is not one of {ITEM_TEXT_MODES[:2]} (without item tokens "
                   "items are shown by title: set item_tokens: false)")
-        if self.data_preset is not None:
-            from ..data.presets import PRESETS
+        from ..data.presets import PRESET_VOCABULARY, PRESETS
 
-            if self.data_preset not in PRESETS:
-                _fail(name, "data_preset", f"{self.data_preset!r} is not one of {sorted(PRESETS)}")
+        if self.data_preset is not None and self.data_preset not in PRESETS:
+            _fail(name, "data_preset", f"{self.data_preset!r} is not one of {sorted(PRESETS)}")
+        if self.vocabulary is None:
+            self.vocabulary = PRESET_VOCABULARY.get(self.data_preset, "movie")
         for key in ("min_user_interactions", "min_item_interactions"):
             if getattr(self, key) < 0:
                 _fail(name, key, f"must be >= 0 (0: no filter), got {getattr(self, key)}")
