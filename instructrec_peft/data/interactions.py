@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import ArgumentError, DataError
 from .atomic import read_atomic
 
-__all__ = ["ColumnMap", "ItemCatalog", "CleaningReport", "InteractionLog", "read_table", "clean"]
+__all__ = ["ColumnMap", "ItemCatalog", "CleaningReport", "InteractionLog", "read_table", "open_text", "clean"]
 
 CANONICAL = ("user_id", "item_id", "timestamp", "rating")
 _FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet",
@@ -33,7 +33,8 @@ _FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", "
 _COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2"}
 
 
-def _open_text(path: Path):
+def open_text(path: Path):
+    """A text handle on ``path``, decompressed on the fly for ``.gz`` and ``.bz2``."""
     import bz2
     import gzip
 
@@ -43,7 +44,7 @@ def _open_text(path: Path):
 
 def _is_json_array(path: Path) -> bool:
     """A ``.json`` file holds JSON Lines or one JSON array; the first character tells which."""
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         return handle.read(4096).lstrip()[:1] == "["
 
 

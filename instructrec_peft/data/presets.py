@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
-from .interactions import ColumnMap, InteractionLog, ItemCatalog, _open_text
+from .interactions import ColumnMap, InteractionLog, ItemCatalog, open_text
 
 __all__ = ["PRESETS", "PRESET_VOCABULARY", "load_preset"]
 
@@ -93,7 +93,7 @@ def _one(folder: Path, patterns: tuple[str, ...], what: str) -> Path:
 def _records(path: Path) -> pd.DataFrame:
     """JSON Lines, or Python-literal lines (Amazon's 2014 metadata): parsed, never evaluated."""
     rows = []
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -114,6 +114,7 @@ def _labels(value) -> list:
 
 
 def amazon_2023(folder: str | Path) -> InteractionLog:
+    """One category of Amazon Reviews 2023 (see the module docstring)."""
     folder = Path(folder).expanduser()
     meta = _one(folder, ("meta_*.jsonl", "meta_*.jsonl.gz"), "metadata")
     reviews = _one(folder, ("[!m]*.jsonl", "[!m]*.jsonl.gz"), "reviews")
@@ -126,6 +127,7 @@ def amazon_2023(folder: str | Path) -> InteractionLog:
 
 
 def amazon_2018(folder: str | Path) -> InteractionLog:
+    """One category of Amazon Reviews 2018 or 2014 (see the module docstring)."""
     folder = Path(folder).expanduser()
     meta = _one(folder, ("meta_*.json", "meta_*.json.gz"), "metadata")
     reviews = _one(folder, ("[!m]*.json", "[!m]*.json.gz"), "reviews")
@@ -137,6 +139,7 @@ def amazon_2018(folder: str | Path) -> InteractionLog:
 
 
 def _amazon_from(folder, reviews, meta_frame, user, item, rating, time, text_fields) -> InteractionLog:
+    # Reads whole files into memory: fine for a category's 5-core, not yet for the largest dumps.
     log = _records(reviews)
     items = meta_frame.drop_duplicates(subset=[item]).copy()
     items[item] = items[item].astype(str)
