@@ -113,18 +113,16 @@ def push(args: argparse.Namespace) -> int:
 
 
 def recommend(args: argparse.Namespace) -> int:
-    from .inference.app import adapter_catalog
-    from .inference.recommender import Recommender
+    from .inference.app import load_recommender, recommend_rows
 
     history = [line.strip() for line in sys.stdin if line.strip()] if args.history == ["-"] else args.history
-    rec = Recommender.from_pretrained(args.adapter, catalog=adapter_catalog(args.adapter))
-    items = rec.recommend(history, k=args.k, intention=args.intention)
-    scores = rec.score(history, items, intention=args.intention)
-    width = len(str(len(items)))
-    for rank, (item, score) in enumerate(zip(items, scores), start=1):
+    rec, _ = load_recommender(args.adapter)
+    rows = recommend_rows(rec, history, args.intention or "", k=args.k, explain=args.explain)
+    width = len(str(len(rows)))
+    for rank, item, score, reason in rows:
         print(f"{rank:>{width}}. {item}  ({score:.3f})")
         if args.explain:
-            print(f"{' ' * (width + 2)}{' '.join(rec.explain(history, item).split())}")
+            print(f"{' ' * (width + 2)}{reason}")
     return 0
 
 

@@ -3,7 +3,7 @@ import pytest
 from transformers import AutoModelForCausalLM
 
 from instructrec_peft import DataError, leave_one_out
-from instructrec_peft.evaluation.baselines import BPR, SASRec, fit_baseline
+from instructrec_peft.evaluation.baselines import BPR, Baseline, SASRec, fit_baseline
 from instructrec_peft.evaluation.protocols import protocol_rows, rerank_listed_ranks
 from instructrec_peft.inference.scoring import index_scores
 from instructrec_peft.instructions.examples import ExampleConfig, build_examples
@@ -16,7 +16,7 @@ from instructrec_peft.training.data import prepare_data
 ORDER = ["3", "12", "6", "11", "7", "10", "1", "2", "4", "5", "8", "9"]  # the fixed retriever's ranking, best first
 
 
-class FixedRetriever:
+class FixedRetriever(Baseline):
     """Scores items in a fixed order, whatever the history; records the histories it was asked about."""
 
     def __init__(self):

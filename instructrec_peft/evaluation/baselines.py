@@ -59,13 +59,16 @@ class Baseline:
         scores = [self.score(row["user"], row["candidates"], stage) for row in rows]
         return scores, [row["candidates"].index(row["target"]) for row in rows]
 
+    def best(self, user: str, history: Sequence[str], exclude, k: int) -> list[str]:
+        """The k best items after ``history``, none of ``exclude``, best first (ties in item order)."""
+        scores = np.asarray(self.score_history(user, history), dtype=np.float64).copy()
+        scores[[self.index[i] for i in exclude if i in self.index]] = -np.inf
+        return [self.items[i] for i in np.argsort(-scores, kind="stable")[:k]]
+
     def top_k(self, split: LeaveOneOutSplit, user: str, k: int, stage: str = "test") -> list[str]:
         """The k best items the user has not touched before the stage's target (retrieval)."""
-        scores = self.score_all(user, stage).copy()
-        for item in split.history(user, stage):
-            scores[self.index[item]] = -np.inf
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [self.items[i] for i in order]
+        history = split.history(user, stage)
+        return self.best(user, history, history, k)
 
 
 def full_ranking_ranks(model: Baseline, split: LeaveOneOutSplit, stage: str = "test",

@@ -158,10 +158,9 @@ def run_items_zero_shot(ctx: Context) -> dict:
 
 
 def _tune(ctx: Context, name: str, config: Path, overrides: list[str]) -> tuple[Path, list[str], dict]:
-    smoke = ctx.smoke
-    out = ctx.paths.outputs / f"{'smoke' if smoke else 'bench'}-{name}"
+    out = ctx.paths.outputs / f"{'smoke' if ctx.smoke else 'bench'}-{name}"
     argv = [str(config), "--output_dir", str(out), *overrides]
-    if smoke:
+    if ctx.smoke:
         argv += ["--max_steps", "2", "--eval_steps", "1", "--eval_users", "2"]
     run = run_measured([sys.executable, str(ctx.paths.tune), *argv])
     folder = RunDir(out)

@@ -41,7 +41,7 @@ class SectionStore:
     def save(self) -> None:
         self.report.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(self.path, json.dumps(self.data, indent=1, default=float) + "\n")
-        write_text_atomic(self.report, self.render(self.data))
+        self.rerender()
 
     def rerender(self) -> None:
         """Rebuild the Markdown from the JSON alone (no section run)."""

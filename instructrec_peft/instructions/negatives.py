@@ -62,11 +62,8 @@ class RetrieverNegatives:
     """
 
     def __init__(self, retriever):
-        self.retriever = retriever
+        self.retriever = retriever  # an evaluation.baselines.Baseline (its ``best``)
 
     def __call__(self, user: str, history: Sequence[str], touched: set[str], n: int) -> list[str]:
-        items, index = self.retriever.items, self.retriever.index
-        _check_enough(user, touched, len(items), n)
-        scores = np.asarray(self.retriever.score_history(user, history), dtype=np.float64).copy()
-        scores[[index[i] for i in touched if i in index]] = -np.inf
-        return [items[i] for i in np.argsort(-scores, kind="stable")[:n]]
+        _check_enough(user, touched, len(self.retriever.items), n)
+        return self.retriever.best(user, history, touched, n)
