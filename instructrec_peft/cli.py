@@ -4,7 +4,7 @@
     instructrec-peft tune CONFIG.yaml [--field value ...]         # or --config CONFIG.yaml, as trl takes it
     instructrec-peft evaluate --adapter ADAPTER [--users 100] [--by template]
     instructrec-peft recommend ADAPTER --history "Star Wars (1977)" "Alien (1979)" [-k 10] [--explain]
-    instructrec-peft push ADAPTER namespace/name [--private] [--merge]
+    instructrec-peft push ADAPTER namespace/name [--private] [--merge] [--with-app [SPACE_ID]]
     instructrec-peft app ADAPTER [--feedback feedback.jsonl]     # try it in the browser (pip install gradio)
     accelerate launch -m instructrec_peft.cli tune CONFIG.yaml    # the same run on several processes / GPUs
 
@@ -68,6 +68,8 @@ def make_parser() -> argparse.ArgumentParser:
     push.add_argument("--merge", action="store_true",
                       help="also push the LoRA merged into a full-precision copy of the base, to its own repo")
     push.add_argument("--merged-repo-id", help="repository of the merged model; default <repo_id>-merged")
+    push.add_argument("--with-app", nargs="?", const="", metavar="SPACE_ID",
+                      help="also create a Gradio Space that demos the adapter; default <repo_id>-demo")
     return parser
 
 
@@ -105,10 +107,17 @@ def tune(argv: Sequence[str]) -> int:
 def push(args: argparse.Namespace) -> int:
     from .hub.push import push_adapter
 
+    space_id = None if args.with_app is None else (args.with_app or f"{args.repo_id}-demo")
     info = push_adapter(args.output_dir, args.repo_id, base_model=args.base_model_id, private=args.private or None,
                         revision=args.revision, commit_message=args.commit_message, license=args.license,
-                        dataset_id=args.dataset_id, merge=args.merge, merged_repo_id=args.merged_repo_id)
+                        dataset_id=args.dataset_id, merge=args.merge, merged_repo_id=args.merged_repo_id,
+                        space_id=space_id)
     print(f"pushed to {args.repo_id}: {info.commit_url}")
+    if space_id:
+        from huggingface_hub import constants
+
+        print(f"app: {constants.ENDPOINT}/spaces/{space_id}"
+              + (" (the adapter is private: give the Space an HF_TOKEN secret)" if args.private else ""))
     return 0
 
 

@@ -11,6 +11,9 @@ commit files to it and download them again, so the real client runs on both side
   ``POST /api/models/{repo}/paths-info/{rev}``;
 * ``HEAD``/``GET /{repo}/resolve/{rev}/{path}`` with ``ETag``, ``X-Repo-Commit`` and size.
 
+Spaces take the same routes under ``/api/spaces/`` and ``/spaces/``; the state keys them as
+``spaces/{repo}``.
+
 Writes need ``Authorization: Bearer <token>`` with the server's token; private repositories
 need it for reads too. Everything is kept in memory; ``requests`` records each request line so
 tests can see what the client did.
@@ -129,8 +132,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(200, {"type": "user", "name": "test-user", "auth": {"type": "access_token"}})
             if parts[:2] == ["api", "models"] and len(parts) >= 4:
                 return self._api(f"{parts[2]}/{parts[3]}", parts[4:], url.query)
+            if parts[:2] == ["api", "spaces"] and len(parts) >= 4:
+                return self._api(f"spaces/{parts[2]}/{parts[3]}", parts[4:], url.query)
             if len(parts) >= 5 and parts[2] == "resolve" and self.command in ("GET", "HEAD"):
                 return self._resolve(f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:]))
+            if len(parts) >= 6 and parts[0] == "spaces" and parts[3] == "resolve" and self.command in ("GET", "HEAD"):
+                return self._resolve(f"spaces/{parts[1]}/{parts[2]}", parts[4], "/".join(parts[5:]))
             self._error(404, f"no route for {self.command} {url.path}")
         except Exception as err:  # a server bug must show up in the test, not hang the client
             self._error(500, f"{type(err).__name__}: {err}")
@@ -142,6 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
         repo_id = f"{payload['organization']}/{payload['name']}" if payload.get("organization") else payload["name"]
         if "/" not in repo_id:
             repo_id = f"test-user/{repo_id}"
+        if payload.get("type") == "space":  # spaces live beside models under their own prefix, as on the Hub
+            if not payload.get("sdk"):
+                return self._error(400, "a Space needs an sdk")
+            repo_id = f"spaces/{repo_id}"
         url = f"http://{self.headers['Host']}/{repo_id}"
         with self.state.lock:
             if repo_id in self.state.repos:

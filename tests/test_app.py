@@ -49,6 +49,22 @@ def test_record_choice_appends_to_the_feedback_log(rec):
         record_choice(rec, None, True)
 
 
+def test_a_catalogue_file_reads_back_the_texts_and_categories(tmp_path):
+    from instructrec_peft.data.interactions import ItemCatalog
+    from instructrec_peft.inference.app import read_catalog
+
+    lines = ['{"item_id": "7", "text": "Heat (1995)", "categories": ["Action", "Crime"]}',
+             '{"item_id": "9", "text": "Babe (1995)", "categories": []}']
+    (tmp_path / "catalog.jsonl").write_text("\n".join(lines) + "\n")
+    catalog = read_catalog(str(tmp_path / "catalog.jsonl"))
+    assert isinstance(catalog, ItemCatalog) and list(catalog.texts) == ["7", "9"]
+    assert (catalog.text("7"), catalog.categories("7")) == ("Heat (1995)", ["Action", "Crime"])
+    assert catalog.categories("9") == []
+    (tmp_path / "bad.jsonl").write_text('{"item_id": "7", "title": "Heat"}\n')
+    with pytest.raises(ArgumentError, match=r"bad.jsonl: a catalogue file needs .* missing \['categories', 'text'\]"):
+        read_catalog(str(tmp_path / "bad.jsonl"))
+
+
 def test_the_app_builds(rec):
     pytest.importorskip("gradio")
     rec, items = rec

@@ -20,6 +20,7 @@ from instructrec_peft.training.tuning import run_tuning
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "hf_FAKEtokenFORtests0123456789abcdef"
 BASE_REPO, ADAPTER_REPO = "test-org/tiny-gpt2", "test-user/tiny-recommender"
+SPACE_REPO = ADAPTER_REPO + "-demo"
 HISTORY = ["Title 1", "Title 2", "Title 3"]
 CANDIDATES = ["Title 4", "Title 5", "Title 6", "Title 7"]
 PROMPT = [5, 6, 7, 8, 9, 10, 11]
@@ -78,7 +79,7 @@ def pushed(trained, hub, tmp_path_factory):
     out, _ = trained
     home = tmp_path_factory.mktemp("push-home")
     return subprocess.run([sys.executable, str(ROOT / "recipes" / "push.py"), str(out), ADAPTER_REPO, "--private",
-                           "--merge", "--commit-message", "first adapter"],
+                           "--merge", "--with-app", "--commit-message", "first adapter"],
                           env=hub_env(hub, home), capture_output=True, text=True, cwd=ROOT)
 
 
@@ -106,6 +107,75 @@ def test_push_then_pull_in_a_fresh_process_reproduces_the_trained_scores(trained
     # Downloaded over HTTP into the empty cache, from the private repo with the environment's token.
     assert f"GET /{ADAPTER_REPO}/resolve/main/adapter_model.safetensors" in hub.state.requests
     assert list((home / "hub").glob("models--test-user--tiny-recommender/snapshots/*/adapter_model.safetensors"))
+
+
+SPACE = """
+import json, sys
+from pathlib import Path
+import instructrec_peft
+from instructrec_peft.inference.app import load_recommender
+args = json.loads(sys.argv[1])
+rec, items = load_recommender(args["repo"], feedback="feedback.jsonl", catalog_file="catalog.jsonl")
+print(json.dumps({"package": str(Path(instructrec_peft.__file__).parent), "items": items,
+                  "scores": rec.score(args["history"], args["candidates"])}))
+"""
+
+
+def space_checkout(hub, destination: Path) -> Path:
+    for name, content in hub.files(f"spaces/{SPACE_REPO}").items():
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        (destination / name).write_bytes(content)
+    return destination
+
+
+def test_with_app_pushes_a_space_whose_own_package_copy_serves_the_adapter(trained, pushed, hub, tmp_path,
+                                                                             tiny_assets):
+    import yaml
+    from packaging.requirements import Requirement
+
+    from instructrec_peft.hub.space import space_requirements
+    from instructrec_peft.inference.app import adapter_catalog
+
+    _, expected = trained
+    assert pushed.returncode == 0, pushed.stderr
+    assert (f"app: {hub.endpoint}/spaces/{SPACE_REPO} (the adapter is private: give the Space an HF_TOKEN secret)"
+            in pushed.stdout)
+    assert hub.state.repos[f"spaces/{SPACE_REPO}"].private
+    space = space_checkout(hub, tmp_path / "space")
+    meta = yaml.safe_load((space / "README.md").read_text().split("---")[1])
+    assert (meta["sdk"], meta["app_file"], meta["models"]) == ("gradio", "app.py", [ADAPTER_REPO])
+    requirements = (space / "requirements.txt").read_text().splitlines()
+    assert requirements == space_requirements()
+    names = {Requirement(line).name for line in requirements}
+    assert {"transformers", "peft", "gradio", "filelock"} <= names and "pytest" not in names
+    assert {"instructrec_peft/__init__.py", "instructrec_peft/hub/adapter_card.md",
+            "instructrec_peft/instructions/templates.json"} <= set(hub.files(f"spaces/{SPACE_REPO}"))
+    assert not any("__pycache__" in name for name in hub.files(f"spaces/{SPACE_REPO}"))
+
+    # In the Space's folder, the copy of the package is what gets imported, the adapter comes from
+    # its model repo and the catalogue from catalog.jsonl: the scores are the trained ones.
+    args = {"repo": ADAPTER_REPO, "history": HISTORY, "candidates": CANDIDATES}
+    run = subprocess.run([sys.executable, "-c", SPACE, json.dumps(args)], env=hub_env(hub, tmp_path / "home"),
+                         capture_output=True, text=True, cwd=space)
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert Path(got["package"]) == space / "instructrec_peft"
+    catalog = adapter_catalog(str(trained[0]))
+    assert got["items"] == [catalog.text(item) for item in catalog.texts] and len(got["items"]) == len(catalog) > 7
+    assert torch.allclose(torch.tensor(got["scores"]), torch.tensor(expected["recommender"]), atol=1e-5)
+
+
+def test_the_space_app_py_builds_the_app(pushed, hub, tmp_path):
+    pytest.importorskip("gradio")
+    assert pushed.returncode == 0, pushed.stderr
+    space = space_checkout(hub, tmp_path / "space")
+    # app.py as the Space runs it, with launch() replaced by a report of what would be served.
+    run = subprocess.run([sys.executable, "-c", "import runpy, gradio\n"
+                          "gradio.Blocks.launch = lambda self, **kw: print('launch', self.title)\n"
+                          "runpy.run_path('app.py', run_name='__main__')"],
+                         env=hub_env(hub, tmp_path / "home"), capture_output=True, text=True, cwd=space)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip().splitlines()[-1] == "launch tiny-recommender recommender"
 
 
 def test_anonymous_clients_cannot_read_the_private_repo(pushed, hub):

@@ -411,3 +411,12 @@ def test_initial_rows_are_the_title_mean_plus_a_scaled_factor(tiny_assets, toy_l
     set_item_rows(model, tokens, both)
     assert torch.equal(model.get_output_embeddings().weight[tokens.first_id:], both)  # tied head: same rows
     assert torch.equal(model.get_input_embeddings().weight[:tokens.first_id], weight)
+
+
+def test_a_space_for_an_item_token_adapter_needs_no_catalogue_file(item_run, tmp_path):
+    from instructrec_peft.hub.space import CATALOG_FILE, space_folder
+
+    _, out, _, _ = item_run
+    space = space_folder(out, "me/items", tmp_path / "space")
+    assert not (space / CATALOG_FILE).exists()
+    assert 'load_recommender(ADAPTER, feedback="feedback.jsonl", catalog_file=None)' in (space / "app.py").read_text()

@@ -50,16 +50,48 @@ def test_lora_targets_follow_the_loaded_layers(tiny_assets):
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     plain = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
-    assert lora_targets(plain) == (["c_attn", "c_proj", "c_fc"], True)  # Conv1D: transposed weights
+    assert lora_targets(plain) == ("all-linear", True)  # Conv1D: transposed weights
+    assert lora_targets(plain, ["c_attn"]) == (["c_attn"], True)
     quantised = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"], device_map={"": "cpu"},
                                                      quantization_config=BitsAndBytesConfig(load_in_4bit=True))
-    assert lora_targets(quantised) == (["c_attn", "c_proj", "c_fc"], False)  # Linear4bit: not transposed
+    assert lora_targets(quantised) == ("all-linear", False)  # Linear4bit: not transposed
     llama = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])
-    linears = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-    assert lora_targets(llama) == (linears, False)
+    assert lora_targets(llama) == ("all-linear", False)
     assert lora_targets(llama, ["q_proj", "v_proj"]) == (["q_proj", "v_proj"], False)
     with pytest.raises(ValueError, match=r"ModelArguments.lora_target_modules: \['c_attn'\] match no module"):
         lora_targets(llama, ["c_attn"])
+
+
+PROJECTIONS = {"gpt2": ["c_attn", "c_proj", "c_fc"],
+               "llama": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]}
+
+
+@pytest.mark.parametrize("arch, quantised", [("gpt2", False), ("gpt2", True), ("llama", False)])
+def test_all_linear_adapts_exactly_the_attention_and_mlp_projections(tiny_assets, arch, quantised):
+    """PEFT's all-linear, as "auto" uses it, gives the same LoRA layers with the same initial
+    weights and the same fan_in_fan_out as naming each architecture's projections."""
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.models.loading import peft_config
+
+    kwargs = dict(device_map={"": "cpu"}, quantization_config=BitsAndBytesConfig(load_in_4bit=True)) \
+        if quantised else {}
+    wrapped = {}
+    for targets in (["auto"], PROJECTIONS[arch]):
+        model = AutoModelForCausalLM.from_pretrained(tiny_assets[arch], **kwargs)
+        torch.manual_seed(0)
+        args = ModelArguments(model_name_or_path=tiny_assets[arch], lora_target_modules=targets)
+        wrapped[targets[0]] = get_peft_model(model, peft_config(args, model))
+    layers = {key: {name: layer for name, layer in model.named_modules() if hasattr(layer, "lora_A")}
+              for key, model in wrapped.items()}
+    assert sorted(layers["auto"]) == sorted(layers[PROJECTIONS[arch][0]]) and len(layers["auto"]) > 0
+    flags = {key: {module.fan_in_fan_out for module in found.values()} for key, found in layers.items()}
+    assert flags["auto"] == flags[PROJECTIONS[arch][0]] == {arch == "gpt2" and not quantised}
+    states = [{k: v for k, v in model.state_dict().items() if "lora_" in k} for model in wrapped.values()]
+    assert states[0].keys() == states[1].keys()
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
 
 
 def test_saved_adapter_reproduces_the_trained_scores(tiny_assets, tmp_path):

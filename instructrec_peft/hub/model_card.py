@@ -85,7 +85,9 @@ def _method(model: dict, adapter: dict) -> tuple[str, str, str]:
     if (adapter.get("peft_type") or "").upper() == "PROMPT_TUNING":
         return "prompt-tuning", "prompt-tuning", f"{adapter.get('num_virtual_tokens')} virtual tokens (prompt tuning)"
     modules = adapter.get("target_modules") or []
-    modules = sorted(modules) if isinstance(modules, (list, set, tuple)) else [modules]
+    # PEFT saves "all-linear" as every adapted module's full path; the card names each kind once.
+    modules = sorted({m.rsplit(".", 1)[-1] for m in modules}) if isinstance(modules, (list, set, tuple)) \
+        else [modules]
     summary = (f"LoRA r={adapter.get('r')}, alpha={adapter.get('lora_alpha')}, dropout={adapter.get('lora_dropout')} "
                f"on {', '.join(f'`{m}`' for m in modules)}")
     if model.get("quantization") in ("4bit", "8bit"):

@@ -15,7 +15,9 @@ Hub repo finds the base), and other absolute paths keep only their last componen
 default: a folder holding both ``adapter_config.json`` and full weights would make
 ``AutoModelForCausalLM.from_pretrained`` load the adapter path instead.
 
-    python recipes/push.py outputs/demo-cpu me/smollm2-movielens-recommender --private
+``space_id`` also creates a Gradio Space that demos the adapter (:func:`.space.space_folder`).
+
+    instructrec-peft push outputs/items-cpu me/smollm2-movielens-recommender --private [--with-app]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ..errors import ArgumentError
 from ..files import write_text_atomic
 from ..run_dir import RunDir
 from .model_card import base_model_id, write_card
+from .space import space_folder
 
 __all__ = ["export_folder", "merge_into", "push_adapter"]
 
@@ -109,26 +112,33 @@ def _merged_card(destination: Path, adapter_repo: str | None, base: str | None) 
 def push_adapter(output_dir: str | Path, repo_id: str, *, base_model: str | None = None, private: bool | None = None,
                  revision: str | None = None, commit_message: str | None = None, token: str | None = None,
                  license: str | None = None, dataset_id: str | None = None, merge: bool = False,
-                 merged_repo_id: str | None = None):
+                 merged_repo_id: str | None = None, space_id: str | None = None):
     """Export ``output_dir`` and upload it to ``repo_id``; returns the ``CommitInfo`` (of the
-    adapter repository; with ``merge`` the merged model goes to ``merged_repo_id``)."""
+    adapter repository; with ``merge`` the merged model goes to ``merged_repo_id``; with
+    ``space_id`` a Gradio Space demoing the adapter goes there, see :mod:`.space`)."""
     from huggingface_hub import HfApi
 
-    if "/" not in repo_id:
-        raise ArgumentError(f"repo id {repo_id!r}: expected namespace/name")
+    for name, value in (("repo id", repo_id), ("space id", space_id), ("merged repo id", merged_repo_id)):
+        if value is not None and value.count("/") != 1:
+            raise ArgumentError(f"{name} {value!r}: expected namespace/name")
     api = HfApi(token=token)
     with tempfile.TemporaryDirectory(prefix="instructrec-export-") as tmp:
         folder = export_folder(output_dir, Path(tmp) / "export", repo_id=repo_id, base_model=base_model,
                                license=license, dataset_id=dataset_id)
-        uploads = [(repo_id, folder)]
+        uploads = [(repo_id, folder, "model")]
         if merge:
             merged = merge_into(output_dir, Path(tmp) / "merged", adapter_repo=repo_id, base_model=base_model)
-            uploads.append((merged_repo_id or f"{repo_id}-merged", merged))
+            uploads.append((merged_repo_id or f"{repo_id}-merged", merged, "model"))
+        if space_id:
+            uploads.append((space_id, space_folder(output_dir, repo_id, Path(tmp) / "space"), "space"))
         infos = []
-        for target, path in uploads:
-            api.create_repo(target, private=private, exist_ok=True)
-            if revision and revision != "main":
-                api.create_branch(target, branch=revision, exist_ok=True)
-            infos.append(api.upload_folder(repo_id=target, folder_path=path, revision=revision,
+        for target, path, repo_type in uploads:
+            api.create_repo(target, private=private, exist_ok=True, repo_type=repo_type,
+                            space_sdk="gradio" if repo_type == "space" else None)
+            # The Space always runs from main; only the adapter and merged model follow ``revision``.
+            branch = revision if repo_type == "model" else None
+            if branch and branch != "main":
+                api.create_branch(target, branch=branch, exist_ok=True)
+            infos.append(api.upload_folder(repo_id=target, folder_path=path, revision=branch, repo_type=repo_type,
                                            commit_message=commit_message or "Upload instructrec-peft adapter"))
         return infos[0]

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ..errors import ArgumentError, MissingDependencyError
 
-__all__ = ["adapter_catalog", "load_recommender", "recommend_rows", "record_choice", "build_app"]
+__all__ = ["adapter_catalog", "read_catalog", "load_recommender", "recommend_rows", "record_choice", "build_app"]
 
 USER = "app"  # the feedback log's user id for choices made in the app
 COLUMNS = ["rank", "item", "score", "why"]
@@ -35,14 +35,33 @@ def adapter_catalog(adapter: str):
     return load_log(data_args).catalog
 
 
-def load_recommender(adapter: str, feedback: str | None = None):
+def read_catalog(path: str):
+    """A catalogue saved as JSON Lines of ``item_id``, ``text`` and ``categories`` (a Space's ``catalog.jsonl``)."""
+    from ..data.interactions import ItemCatalog, read_table
+
+    frame, _, _ = read_table(path, format="jsonl")
+    missing = {"item_id", "text", "categories"} - set(frame.columns)
+    if missing:
+        raise ArgumentError(f"{path}: a catalogue file needs the fields item_id, text and categories; "
+                            f"missing {sorted(missing)}")
+    frame = frame.assign(item_id=frame["item_id"].astype(str)).set_index("item_id")
+    return ItemCatalog(frame, ("text",), category_field="categories", max_text_chars=10**6, source=path)
+
+
+def load_recommender(adapter: str, feedback: str | None = None, catalog_file: str | None = None):
     """The adapter's Recommender (feedback to ``feedback``, default ``<adapter>/feedback.jsonl``)
-    and the titles of the items it recommends from."""
+    and the titles of the items it recommends from. ``adapter`` is a run folder or a Hub repo id
+    (downloaded first); ``catalog_file`` replaces the training data's catalogue (see
+    :func:`read_catalog`)."""
     from pathlib import Path
 
     from .recommender import Recommender
 
-    catalog = adapter_catalog(adapter)
+    if not Path(adapter).is_dir() and adapter.count("/") == 1:
+        from huggingface_hub import snapshot_download
+
+        adapter = snapshot_download(adapter)
+    catalog = read_catalog(catalog_file) if catalog_file else adapter_catalog(adapter)
     rec = Recommender.from_pretrained(adapter, catalog=catalog)
     rec.feedback_path = feedback or str(Path(adapter) / "feedback.jsonl")
     items = list(rec.item_tokens.texts) if catalog is None else [catalog.text(i) for i in catalog.texts]

@@ -4,8 +4,8 @@
   optionally quantised by bitsandbytes (4-bit or 8-bit, on CPU or GPU);
   ``trust_remote_code`` stays off unless asked for.
 * :func:`quantization_config`, :func:`peft_config`: factories from :class:`ModelArguments`.
-* :func:`lora_targets`: LoRA target modules per architecture. GPT-2 keeps its projections in
-  ``Conv1D`` layers whose weight is stored transposed, which PEFT must be told
+* :func:`lora_targets`: LoRA target modules (PEFT's ``"all-linear"`` unless named). GPT-2 keeps
+  its projections in ``Conv1D`` layers whose weight is stored transposed, which PEFT must be told
   (``fan_in_fan_out=True``); bitsandbytes replaces those layers with ``Linear4bit`` /
   ``Linear8bitLt``, which are not transposed, and PEFT does not notice a wrong flag. So the flag
   is read off the modules actually loaded, never off the architecture name.
@@ -29,20 +29,6 @@ __all__ = ["model_path", "load_tokenizer", "load_base_model", "quantization_conf
            "wrap_model", "resolve_dtype", "is_prompt_learning"]
 
 logger = logging.getLogger(__name__)
-
-# Known attention/MLP projection names per architecture (model_type). Others fall back to
-# every linear layer but the output head.
-TARGETS = {
-    "gpt2": ["c_attn", "c_proj", "c_fc"],
-    "llama": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    "mistral": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    "qwen2": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    "qwen3": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    "gemma": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    "phi3": ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"],
-    "gpt_neox": ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"],
-    "opt": ["q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"],
-}
 
 # bitsandbytes prints one warning per 8-bit matmul on CPU; it says nothing the user can act on.
 warnings.filterwarnings("ignore", message="MatMul8bitLt: inputs will be cast")
@@ -151,33 +137,34 @@ def _is_conv1d(module: nn.Module) -> bool:
     return type(module).__name__ == "Conv1D"
 
 
-def lora_targets(model: nn.Module, requested: list[str] | None = None) -> tuple[list[str], bool]:
-    """Target module names and ``fan_in_fan_out`` for LoRA on ``model``.
+def lora_targets(model: nn.Module, requested: list[str] | None = None) -> tuple[str | list[str], bool]:
+    """Target modules and ``fan_in_fan_out`` for LoRA on ``model``.
 
-    ``requested`` of ``None`` or ``["auto"]`` picks the known projections of the architecture
-    (or every linear layer but the head). Every name must match at least one module.
+    ``requested`` of ``None`` or ``["auto"]`` is PEFT's ``"all-linear"``: every linear layer but
+    the output head (for GPT-2 and Llama-style models exactly their attention and MLP
+    projections). Named modules must each match at least one module.
     """
     model_type = getattr(getattr(model, "config", None), "model_type", None)
-    leaves = {name.rsplit(".", 1)[-1]: module for name, module in model.named_modules()}
-    adaptable = {short for name, module in model.named_modules()
-                 if (isinstance(module, nn.Linear) or _is_conv1d(module)) and (short := name.rsplit(".", 1)[-1])
-                 and short not in ("lm_head", "embed_out", "score")}
+    adaptable = {name.rsplit(".", 1)[-1]: module for name, module in model.named_modules()
+                 if isinstance(module, nn.Linear) or _is_conv1d(module)}
     if not requested or requested == ["auto"]:
-        names = TARGETS.get(model_type) or sorted(adaptable)
+        targets = "all-linear"
+        head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+        kinds = {_is_conv1d(m) for m in model.modules()
+                 if (isinstance(m, nn.Linear) or _is_conv1d(m)) and m is not head}
     else:
-        names = list(requested)
-    missing = [n for n in names if n not in leaves]
-    if missing:
-        raise ArgumentError(f"ModelArguments.lora_target_modules: {missing} match no module of this {model_type} "
-                            "model; "
-                            f"linear modules are {sorted(adaptable)}")
-    kinds = {_is_conv1d(m) for name, m in model.named_modules() if name.rsplit(".", 1)[-1] in names
-             and (isinstance(m, nn.Linear) or _is_conv1d(m))}
+        targets = list(requested)
+        leaves = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+        missing = [n for n in targets if n not in leaves]
+        if missing:
+            raise ArgumentError(f"ModelArguments.lora_target_modules: {missing} match no module of this {model_type} "
+                                f"model; linear modules are {sorted(adaptable)}")
+        kinds = {_is_conv1d(m) for name, m in model.named_modules() if name.rsplit(".", 1)[-1] in targets
+                 and (isinstance(m, nn.Linear) or _is_conv1d(m))}
     if len(kinds) > 1:
-        raise ArgumentError(f"ModelArguments.lora_target_modules: {names} mix Conv1D and Linear layers; PEFT "
-                            "applies one "
-                            "fan_in_fan_out to all, so target one kind")
-    return names, kinds == {True}
+        raise ArgumentError(f"ModelArguments.lora_target_modules: {targets} mix Conv1D and Linear layers; PEFT "
+                            "applies one fan_in_fan_out to all, so target one kind")
+    return targets, kinds == {True}
 
 
 def trainable_token_modules(model: nn.Module, token_ids: list[int]) -> dict[str, list[int]]:
