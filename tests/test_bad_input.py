@@ -68,7 +68,8 @@ def _(ctx):
                         catalog=ctx.catalog)
 
 
-@case("non-numeric timestamp", DataError, r"i\.csv, line 3: timestamp 'yesterday' is neither")
+@case("non-numeric timestamp", DataError, r"i\.csv, line 3: timestamp 'yesterday' is neither a number nor an ISO 8601 "
+      r"date; for another date layout set time_unit to its strptime format")
 def _(ctx):
     InteractionLog.load(write(ctx, "i.csv", "user_id,item_id,timestamp\nu1,1,10\nu1,2,yesterday\n"),
                         catalog=ctx.catalog)
@@ -80,8 +81,8 @@ def _(ctx):
                         catalog=ctx.catalog)
 
 
-@case("no interaction has item metadata", DataError, r"no usable interactions left after cleaning .*3 of items "
-      r"absent from the catalogue")
+@case("no interaction has item metadata", DataError, r"i\.csv: none of the item ids in column 'item_id' is in the "
+      r"catalogue .*\(e\.g\. '91' in the log, '1' in the catalogue\); check item_column and item_id_column")
 def _(ctx):
     InteractionLog.load(write(ctx, "i.csv", "user_id,item_id,timestamp\nu1,91,1\nu1,92,2\nu1,93,3\n"),
                         catalog=ctx.catalog)
@@ -93,10 +94,10 @@ def _(ctx):
                 text_fields=("title",))
 
 
-@case("huge item text", DataError, r"the text of item '1' is 5000 characters, over max_text_chars=1000")
+@case("no room for an item name", DataError, r"items: max_text_chars=4 leaves no room for a name")
 def _(ctx):
     ItemCatalog(pd.DataFrame({"title": ["x" * 5000]}, index=pd.Index(["1"], name="item_id")), text_fields=("title",),
-                max_text_chars=1000)
+                max_text_chars=4)
 
 
 @case("unknown template name", TemplateError, r"unknown template 'p1-i0-matchin-1'; did you mean p1-i0-matching-1")
@@ -291,4 +292,6 @@ def test_handled_input_is_cleaned_and_reported(toy_catalog, tmp_path):
     assert split.evaluated == ["u1"] and split.short_users == ["u2"]
     assert log.report.summary() == ("6 rows read, 4 kept (2 users, 4 items); dropped 2: 0 with a missing user or item "
                                     "id, 0 with a missing timestamp, 1 exact duplicates, 1 of items absent from the "
-                                    "catalogue")
+                                    "catalogue; timestamp: numbers read as seconds (detected from their size), "
+                                    "1970-01-01 to 1970-01-01 (numbers that only order the events, it seems: their "
+                                    "order is all that is used)")

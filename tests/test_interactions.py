@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from instructrec_peft import ColumnMap, DataError, InteractionLog, ItemCatalog
+from instructrec_peft.data.interactions import parse_times
 
 ROWS = [
     {"uid": "a", "iid": "1", "ts": "3", "stars": "5"},
@@ -55,7 +56,10 @@ def test_every_source_gives_the_same_clean_log(tmp_path, catalog, fmt):
     assert (report.rows_in, report.missing_ids, report.missing_timestamps, report.duplicates, report.unknown_items,
             report.rows_out, report.users, report.items) == (7, 1, 1, 1, 1, 3, 2, 3)
     assert report.summary() == ("7 rows read, 3 kept (2 users, 3 items); dropped 4: 1 with a missing user or item id, "
-                                "1 with a missing timestamp, 1 exact duplicates, 1 of items absent from the catalogue")
+                                "1 with a missing timestamp, 1 exact duplicates, 1 of items absent from the "
+                                "catalogue; ts: numbers read as seconds (detected from their size), 1970-01-01 to "
+                                "1970-01-01 "
+                                "(numbers that only order the events, it seems: their order is all that is used)")
 
 
 def test_missing_column_is_named(tmp_path, catalog):
@@ -71,7 +75,8 @@ def test_non_numeric_timestamp_names_the_line(tmp_path):
     path.write_text("user_id,item_id,timestamp\na,1,100\na,2,soon\n")
     with pytest.raises(DataError) as err:
         InteractionLog.load(path)
-    assert str(err.value) == f"{path}, line 3: timestamp 'soon' is neither a number nor an ISO 8601 date"
+    assert str(err.value) == (f"{path}, line 3: timestamp 'soon' is neither a number nor an ISO 8601 date; for "
+                              "another date layout set time_unit to its strptime format")
 
 
 def test_iso_dates_become_seconds():
@@ -101,12 +106,22 @@ def test_catalog_text_and_categories(catalog):
     ({"text_fields": ("title",)}, "no column 'title'; the columns are ['name', 'year', 'genres']"),
     ({"text_fields": ()}, "text_fields is empty"),
     ({"text_fields": ("name",), "category_field": "genre"}, "no column 'genre'"),
-    ({"text_fields": ("name",), "max_text_chars": 4}, "the text of item '1' is 5 characters, over max_text_chars=4"),
+    ({"text_fields": ("name",), "max_text_chars": 4}, "items: max_text_chars=4 leaves no room for a name"),
 ])
 def test_catalog_errors(catalog, kwargs, message):
     with pytest.raises(DataError) as err:
         ItemCatalog(catalog.frame, **kwargs)
     assert message in str(err.value)
+
+
+def test_item_texts_fit_the_character_budget_name_first():
+    frame = pd.DataFrame({"title": ["The Lord of the Rings", "Heat", "x" * 50],
+                          "brand": ["Some Very Long Publisher Name Incorporated", "Warner", ""]},
+                         index=pd.Index(["1", "2", "3"], name="item_id"))
+    catalog = ItemCatalog(frame, text_fields=("title", "brand"), max_text_chars=40)
+    texts = ["The Lord of the Rings (Some Very...)", "Heat (Warner)", "x" * 37 + "..."]
+    assert [catalog.text(i) for i in "123"] == texts
+    assert catalog.truncated == 2 and all(len(t) <= 40 for t in catalog.texts.values())
 
 
 def test_empty_item_name_is_refused():
@@ -116,9 +131,58 @@ def test_empty_item_name_is_refused():
 
 
 def test_everything_dropped_is_an_error(catalog):
-    frame = pd.DataFrame({"user_id": ["a"], "item_id": ["99"], "timestamp": [1]})
+    frame = pd.DataFrame({"user_id": ["a", None], "item_id": ["1", "2"], "timestamp": [None, 1]})
     with pytest.raises(DataError, match="no usable interactions left after cleaning"):
         InteractionLog.load(frame, catalog=catalog)
+
+
+def test_a_log_whose_item_ids_match_no_catalogue_id_is_named_with_examples(catalog):
+    frame = pd.DataFrame({"user_id": ["a", "a"], "asin": ["B0099", "B0098"], "timestamp": [1, 2]})
+    with pytest.raises(DataError) as err:
+        InteractionLog.load(frame, catalog=catalog, columns=ColumnMap(item="asin"))
+    assert str(err.value) == ("DataFrame: none of the item ids in column 'asin' is in the catalogue items (e.g. "
+                              "'B0099' in the log, '1' in the catalogue); check item_column and item_id_column")
+
+
+def test_mostly_unknown_items_are_a_warning_in_the_report(catalog, caplog):
+    frame = pd.DataFrame({"user_id": ["a"] * 4, "item_id": ["1", "x", "y", "z"], "timestamp": [1, 2, 3, 4]})
+    log = InteractionLog.load(frame, catalog=catalog)
+    warning = ("item_id: 75% of the rows name items absent from the catalogue items (e.g. 'x'; catalogue ids look "
+               "like '1')")
+    assert log.report.warnings == [warning] and f"WARNING {warning}" in log.report.summary()
+    assert caplog.messages == [f"DataFrame: {warning}"]
+
+
+SECOND = 1_600_000_000  # 2020-09-13
+
+
+@pytest.mark.parametrize("values, unit, seconds, how", [
+    ([SECOND, SECOND + 60], "auto", [SECOND, SECOND + 60], "numbers read as seconds (detected from their size)"),
+    ([SECOND * 1000, SECOND * 1000 + 500], "auto", [SECOND, SECOND + 0.5],
+     "numbers read as milliseconds (detected from their size)"),
+    ([SECOND * 10**6, SECOND * 10**6 + 1], "auto", [SECOND, SECOND + 1e-6],
+     "numbers read as microseconds (detected from their size)"),
+    ([str(SECOND * 1000)], "ms", [SECOND], "numbers read as milliseconds"),
+    (["2020-09-13T12:26:40Z", "2020-09-13"], "auto", [SECOND, 1599955200.0], "dates (ISO 8601)"),
+    (["Sun Sep 13 05:26:40 -0700 2020"], "%a %b %d %H:%M:%S %z %Y", [SECOND], "dates (%a %b %d %H:%M:%S %z %Y)"),
+])
+def test_time_units_are_detected_or_given_and_reported(values, unit, seconds, how):
+    got, said, warnings = parse_times(pd.Series(values, dtype=object), unit, "t")
+    assert got.tolist() == pytest.approx(seconds) and warnings == []
+    assert said == f"t: {how}, 2020-09-13 to 2020-09-13"
+
+
+def test_a_wrong_time_unit_is_a_warning_naming_the_column_and_a_value():
+    _, _, warnings = parse_times(pd.Series([SECOND * 1000]), "s", "ts")
+    assert warnings == [f"ts: timestamps reach after year 9999 (e.g. {SECOND * 1000}); if they are milliseconds or "
+                        "microseconds read as seconds, set time_unit: ms or us"]
+    _, _, warnings = parse_times(pd.Series([SECOND]), "us", "ts")
+    assert warnings == [f"ts: every timestamp falls in 1970 (e.g. {SECOND}) when read as us; if they are seconds, "
+                        "set time_unit: s (or auto)"]
+    with pytest.raises(DataError, match=r"log, row 0: ts '2020-09-13' is not a number, as time_unit 's' says"):
+        parse_times(pd.Series(["2020-09-13"]), "s", "ts")
+    with pytest.raises(DataError, match=r"log, row 0: ts 'Sep 13' does not match time_unit '%Y-%m-%d'"):
+        parse_times(pd.Series(["Sep 13"]), "%Y-%m-%d", "ts")
 
 
 def test_recbole_directory(tmp_path):
@@ -201,3 +265,23 @@ def test_compressed_files_and_json_arrays_are_read_transparently(tmp_path):
     (tmp_path / "t.xml.gz").write_bytes(gzip.compress(b"x"))
     with pytest.raises(DataError, match="cannot tell the format from the suffix '.xml'"):
         read_table(tmp_path / "t.xml.gz")
+
+
+def test_config_time_unit_and_text_budget_are_validated_and_reach_the_log(tmp_path):
+    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.models.workspace import load_log
+
+    with pytest.raises(ValueError, match=r"DataArguments.time_unit: 'minutes' is not one of \('auto', 's', 'ms', "):
+        DataArguments(time_unit="minutes")
+    with pytest.raises(ValueError, match="DataArguments.max_item_text_chars: must be >= 8, got 3"):
+        DataArguments(max_item_text_chars=3)
+    (tmp_path / "log.csv").write_text(f"user_id,item_id,timestamp\na,1,{SECOND * 1000}\na,2,{SECOND * 1000 + 1}\n")
+    (tmp_path / "items.csv").write_text("item_id,title,brand\n1,Alien,A very long brand name here\n2,Heat,B\n")
+    args = DataArguments(dataset=str(tmp_path / "log.csv"), items_file=str(tmp_path / "items.csv"),
+                         item_text_fields=["title", "brand"], category_field=None, time_unit="ms",
+                         max_item_text_chars=20)
+    log = load_log(args)
+    assert log.interactions["timestamp"].tolist() == [SECOND, SECOND + 0.001]
+    assert log.report.times == "timestamp: numbers read as milliseconds, 2020-09-13 to 2020-09-13"
+    assert (log.catalog.text("1"), log.catalog.text("2"), log.report.truncated_texts) == ("Alien (A very...)",
+                                                                                           "Heat (B)", 1)

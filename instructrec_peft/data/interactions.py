@@ -14,7 +14,9 @@ model reads ("Toy Story (1995)") and into category labels (for intentions).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,10 @@ import pandas as pd
 from ..errors import ArgumentError, DataError
 from .atomic import read_atomic
 
-__all__ = ["ColumnMap", "ItemCatalog", "CleaningReport", "InteractionLog", "read_table", "open_text", "clean"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["ColumnMap", "ItemCatalog", "CleaningReport", "InteractionLog", "read_table", "open_text", "clean",
+           "parse_times", "TIME_UNITS"]
 
 CANONICAL = ("user_id", "item_id", "timestamp", "rating")
 _FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet",
@@ -48,19 +53,30 @@ def _is_json_array(path: Path) -> bool:
         return handle.read(4096).lstrip()[:1] == "["
 
 
+TIME_UNITS = ("auto", "s", "ms", "us", "iso")
+_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6}
+
+
 @dataclass(frozen=True)
 class ColumnMap:
-    """Which source columns hold the user, item, time and (optional) rating."""
+    """Which source columns hold the user, item, time and (optional) rating, and how times are
+    written: ``time_unit`` ``"auto"`` (numbers: seconds, milliseconds or microseconds by their
+    size; text: ISO 8601 dates), ``"s"``, ``"ms"``, ``"us"``, ``"iso"``, or a ``strptime``
+    format such as ``"%a %b %d %H:%M:%S %z %Y"``."""
 
     user: str = "user_id"
     item: str = "item_id"
     time: str = "timestamp"
     rating: str | None = "rating"
+    time_unit: str = "auto"
 
     def __post_init__(self):
         names = [n for n in (self.user, self.item, self.time, self.rating) if n is not None]
         if len(set(names)) != len(names):
             raise ArgumentError(f"ColumnMap maps two roles to the same column: {names}")
+        if self.time_unit not in TIME_UNITS and "%" not in self.time_unit:
+            raise ArgumentError(f"ColumnMap.time_unit: {self.time_unit!r} is not one of {TIME_UNITS} or a strptime "
+                                "format (with %)")
 
 
 def read_table(source: Any, format: str | None = None) -> tuple[pd.DataFrame, str, int]:
@@ -70,7 +86,7 @@ def read_table(source: Any, format: str | None = None) -> tuple[pd.DataFrame, st
     where messages say "row" instead).
     """
     if isinstance(source, pd.DataFrame):
-        return source.copy(), "DataFrame", 0
+        return source.copy(deep=False), "DataFrame", 0  # columns are replaced, never written in place
     if type(source).__name__ == "Dataset" and hasattr(source, "to_pandas"):
         return source.to_pandas(), "Dataset", 0
     path = Path(source).expanduser()
@@ -116,21 +132,72 @@ def _require_columns(frame: pd.DataFrame, wanted: dict[str, str], name: str) -> 
                             f"Map yours with ColumnMap({role}=...)")
 
 
-def _numeric_time(values: pd.Series, name: str, first_line: int) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.astype("int64") / 1e9
-    numeric = pd.to_numeric(values.replace("", np.nan), errors="coerce")
-    bad = numeric.isna() & values.notna() & (values.astype(str) != "")
+def _date(seconds: float) -> str:
+    if not -62135596800 <= seconds < 253402300800:  # datetime's years 1 to 9999
+        return "after year 9999" if seconds > 0 else "before year 1"
+    return (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%d")
+
+
+def _dates(values: pd.Series, unit: str, column: str, where: str, first_line: int) -> pd.Series:
+    """Text dates -> seconds: ISO 8601, or a strptime format; a value that does not parse is an error."""
+    text = values.astype("string").str.strip().replace("", pd.NA)
+    fmt = "ISO8601" if unit in ("auto", "iso") else unit
+    parsed = pd.to_datetime(text, format=fmt, utc=True, errors="coerce")
+    bad = parsed.isna() & text.notna()
     if bad.any():
-        # Dates written as text are fine if every one of them parses as ISO 8601.
-        try:
-            parsed = pd.to_datetime(values, format="ISO8601", utc=True)
-            return (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
-        except (ValueError, TypeError):
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{_where(name, first_line, row)}: timestamp {values.iloc[row]!r} is neither a "
-                            "number nor an ISO 8601 date") from None
-    return numeric.astype("float64")
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        hint = ("is neither a number nor an ISO 8601 date; for another date layout set time_unit to its strptime "
+                "format" if unit == "auto" else f"does not match time_unit {unit!r}")
+        raise DataError(f"{_where(where, first_line, row)}: {column} {values.iloc[row]!r} {hint}")
+    return (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+
+
+def parse_times(values: pd.Series, unit: str = "auto", column: str = "timestamp", where: str = "log",
+                first_line: int = 0) -> tuple[pd.Series, str, list[str]]:
+    """Timestamps -> float seconds since 1970, with a line saying how they were read and warnings
+    for readings that look wrong (dates in 1970 or after 2100, the marks of a wrong unit)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        seconds = values.astype("int64") / 1e9
+        return seconds, f"{column}: datetime values", []
+    numeric = pd.to_numeric(values, errors="coerce")
+    text = numeric.isna() & values.notna() & (values.astype(str) != "")
+    if unit == "auto" and text.any() and numeric.notna().any():  # numbers and text: one of them is wrong
+        row = int(np.flatnonzero(text.to_numpy())[0])
+        raise DataError(f"{_where(where, first_line, row)}: {column} {values.iloc[row]!r} is neither a number nor an "
+                        "ISO 8601 date; for another date layout set time_unit to its strptime format")
+    if unit == "iso" or "%" in unit or (unit == "auto" and text.any()):
+        seconds = _dates(values, unit, column, where, first_line)
+        how = f"{column}: dates ({'ISO 8601' if unit in ('auto', 'iso') else unit})"
+    else:
+        if text.any():
+            row = int(np.flatnonzero(text.to_numpy())[0])
+            raise DataError(f"{_where(where, first_line, row)}: {column} {values.iloc[row]!r} is not a number, "
+                            f"as time_unit {unit!r} says; set time_unit: iso (or auto) for dates")
+        numeric = numeric.astype("float64")
+        detected = unit == "auto"
+        if detected:
+            # Seconds since 1970 stay under 1e11 until the year 5138; milliseconds pass it from March 1973.
+            size = float(numeric.abs().median()) if numeric.notna().any() else 0.0
+            unit = "us" if size >= 1e14 else "ms" if size >= 1e11 else "s"
+        seconds = numeric / _PER_SECOND[unit]
+        word = {"s": "seconds", "ms": "milliseconds", "us": "microseconds"}[unit]
+        how = f"{column}: numbers read as {word}" + (" (detected from their size)" if detected else "")
+    warnings = []
+    known = seconds.dropna()
+    if len(known):
+        low, high = float(known.min()), float(known.max())
+        example = values.iloc[int(np.flatnonzero(seconds.notna().to_numpy())[int(np.argmax(known.to_numpy()))])]
+        example = example.item() if isinstance(example, np.generic) else example
+        how += f", {_date(low)} to {_date(high)}"
+        if high >= 4102444800:  # 2100-01-01
+            warnings.append(f"{column}: timestamps reach {_date(high)} (e.g. {example!r}); if they are milliseconds "
+                            "or microseconds read as seconds, set time_unit: ms or us")
+        elif high < 31536000 and unit in ("ms", "us"):  # all within 1970, from a unit the user chose
+            warnings.append(f"{column}: every timestamp falls in 1970 (e.g. {example!r}) when read as {unit}; if "
+                            "they are seconds, set time_unit: s (or auto)")
+        elif high < 31536000:
+            how += " (numbers that only order the events, it seems: their order is all that is used)"
+    return seconds, how, warnings
 
 
 def _id_column(values: pd.Series) -> pd.Series:
@@ -158,6 +225,9 @@ class CleaningReport:
     rows_out: int = 0
     users: int = 0
     items: int = 0
+    times: str = ""  # how the time column was read (parse_times)
+    truncated_texts: int = 0  # item texts cut to the catalogue's max_text_chars
+    warnings: list[str] = field(default_factory=list)  # readings that look wrong; also logged
 
     def summary(self) -> str:
         dropped = self.rows_in - self.rows_out
@@ -168,6 +238,11 @@ class CleaningReport:
                          f"{self.unknown_items} of items absent from the catalogue"
                          + (f", {self.outside_domain} of items outside the domain" if self.outside_domain else "")
                          + (f", {self.below_k_core} below the k-core bounds" if self.below_k_core else ""))
+        if self.times:
+            parts.append(self.times)
+        if self.truncated_texts:
+            parts.append(f"{self.truncated_texts} item texts cut to the character budget")
+        parts.extend(f"WARNING {warning}" for warning in self.warnings)
         return "; ".join(parts)
 
 
@@ -192,6 +267,24 @@ def clean(frame: pd.DataFrame, known_items: set[str] | None = None) -> tuple[pd.
     return frame, report
 
 
+def _cut(text: str, budget: int) -> str:
+    """``text`` within ``budget`` characters, cut at a word boundary when one is near, marked with "..."."""
+    if len(text) <= budget:
+        return text
+    head = text[: budget - 3]
+    space = head.rfind(" ")
+    return (head[:space] if space >= budget // 2 else head).rstrip(" ,;:") + "..."
+
+
+def _fit(name: str, extras: list[str], budget: int) -> str:
+    """"Name (extra, extra)" within ``budget``: the name first (cut only if it alone is too long),
+    then as much of the extra fields as fits."""
+    if len(name) + 5 > budget:
+        return _cut(name, budget)
+    inside = _cut(", ".join(extras), budget - len(name) - 3)
+    return f"{name} ({inside})" if inside != "..." else name
+
+
 @dataclass
 class ItemCatalog:
     """Item metadata and the text each item is shown as.
@@ -204,6 +297,10 @@ class ItemCatalog:
     (``"all"``), the last (``"leaf"``) or the first n (``"2"``); they make the intentions of
     InstructRec (I1, I2) and the explicit preferences (P2). A text value that looks like a
     serialized list is refused: it would become one label, the list's repr.
+
+    ``max_text_chars`` is each item's character budget: the name is kept whole when it fits and
+    the further fields fill the rest, cut at a word boundary ("..."); ``truncated`` counts the
+    items cut.
     """
 
     frame: pd.DataFrame
@@ -214,6 +311,7 @@ class ItemCatalog:
     max_text_chars: int = 300
     source: str = "items"
     texts: dict[str, str] = field(init=False, repr=False)
+    truncated: int = field(init=False, default=0)  # texts cut to max_text_chars
     _categories: dict[str, list[str]] = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -226,7 +324,9 @@ class ItemCatalog:
         if self.frame.index.has_duplicates:
             dup = self.frame.index[self.frame.index.duplicated()][0]
             raise DataError(f"{self.source}: item id {dup!r} appears more than once")
-        self.texts = {}
+        if self.max_text_chars < 8:
+            raise DataError(f"{self.source}: max_text_chars={self.max_text_chars} leaves no room for a name")
+        self.texts, self.truncated = {}, 0
         columns = [self.frame[c].fillna("").astype(str).str.strip().to_numpy() for c in self.text_fields]
         for row, item in enumerate(self.frame.index):
             head, *rest = (col[row] for col in columns)
@@ -236,8 +336,8 @@ class ItemCatalog:
                 raise DataError(f"{self.source}: item {item!r} has an empty {self.text_fields[0]!r}; "
                                 "every item needs a name the model can read")
             if len(text) > self.max_text_chars:
-                raise DataError(f"{self.source}: the text of item {item!r} is {len(text)} characters, over "
-                                f"max_text_chars={self.max_text_chars}; shorten it or raise the limit")
+                text = _fit(head, rest, self.max_text_chars)
+                self.truncated += 1
             self.texts[item] = text
         self._categories = self._parse_categories()
 
@@ -300,6 +400,24 @@ class ItemCatalog:
         return cls(frame.set_index(id_column), source=name, **kwargs)
 
 
+def _check_ids_match(raw: pd.DataFrame, cleaned: pd.DataFrame, report: CleaningReport, catalog: "ItemCatalog",
+                     column: str, where: str) -> None:
+    """No item id in common between the log and the catalogue is an error; most rows unmatched, a warning."""
+    if not report.unknown_items:
+        return
+    ids = raw["item_id"].dropna()
+    unmatched = ids[~ids.isin(catalog.texts)]
+    example, catalogued = unmatched.iloc[0], next(iter(catalog.texts), None)
+    if cleaned.empty and not ids.isin(catalog.texts).any():
+        raise DataError(f"{where}: none of the item ids in column {column!r} is in the catalogue {catalog.source} "
+                        f"(e.g. {example!r} in the log, {catalogued!r} in the catalogue); check item_column and "
+                        "item_id_column")
+    share = report.unknown_items / max(report.rows_in, 1)
+    if share >= 0.5:
+        report.warnings.append(f"{column}: {share:.0%} of the rows name items absent from the catalogue "
+                               f"{catalog.source} (e.g. {example!r}; catalogue ids look like {catalogued!r})")
+
+
 @dataclass
 class InteractionLog:
     """A cleaned interaction log with its item catalogue."""
@@ -328,11 +446,13 @@ class InteractionLog:
         if frame.empty:
             raise DataError(f"{where}: no interactions")
         _require_columns(frame, {"user": columns.user, "item": columns.item, "time": columns.time}, where)
+        seconds, times, warnings = parse_times(frame[columns.time], columns.time_unit, columns.time, where, first_line)
         canonical = pd.DataFrame({
             "user_id": _id_column(frame[columns.user]),
             "item_id": _id_column(frame[columns.item]),
-            "timestamp": _numeric_time(frame[columns.time], where, first_line),
+            "timestamp": seconds.astype("float64"),
         })
+        del frame[columns.time]
         if columns.rating is not None and columns.rating in frame.columns:
             rating = pd.to_numeric(frame[columns.rating].replace("", np.nan), errors="coerce")
             bad = rating.isna() & frame[columns.rating].notna() & (frame[columns.rating].astype(str) != "")
@@ -341,7 +461,15 @@ class InteractionLog:
                 raise DataError(f"{_where(where, first_line, row)}: rating {frame[columns.rating].iloc[row]!r} "
                                 "is not a number")
             canonical["rating"] = rating.astype("float64")
-        cleaned, report = clean(canonical, set(catalog.texts) if catalog is not None else None)
+        del frame
+        known = set(catalog.texts) if catalog is not None else None
+        cleaned, report = clean(canonical, known)
+        report.times, report.warnings = times, warnings
+        if catalog is not None:
+            report.truncated_texts = catalog.truncated
+            _check_ids_match(canonical, cleaned, report, catalog, columns.item, where)
+        for warning in report.warnings:
+            logger.warning("%s: %s", where, warning)
         if cleaned.empty:
             raise DataError(f"{where}: no usable interactions left after cleaning ({report.summary()})")
         return cls(cleaned, catalog, report, name or Path(str(where)).stem)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["MeasuredRun", "run_measured"]
+__all__ = ["MeasuredRun", "run_measured", "high_water_mb"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class MeasuredRun:
     peak_rss_mb: float
 
 
-def _high_water_mb(pid: int) -> float | None:
+def high_water_mb(pid: int) -> float | None:
+    """The peak resident memory (MB) of process ``pid`` so far, from ``/proc`` (``None`` without it)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
@@ -48,7 +49,7 @@ def run_measured(argv: Sequence[str], *, env: dict | None = None, cwd=None, poll
     peak = None
     while child.poll() is None:
         # The high-water mark only grows; the last reading before exit is the peak to within one poll.
-        peak = _high_water_mb(child.pid) or peak
+        peak = high_water_mb(child.pid) or peak
         time.sleep(poll_seconds)
     seconds = time.perf_counter() - start
     if child.returncode != 0:

@@ -149,12 +149,16 @@ class DataArguments:
         "help": "'ml-100k' (demo asset), a RecBole dataset directory, or an interactions file"})
     items_file: str | None = field(default=None, metadata={"help": "item metadata file (for an interactions file)"})
     data_preset: str | None = field(default=None, metadata={
-        "help": "a published layout read as downloaded, dataset being its folder: movielens (data/presets.py)"})
+        "help": "a published layout read as downloaded, dataset being its folder: movielens, amazon-2023, "
+                "amazon-2018, amazon-2014, goodreads, steam (data/presets/)"})
     data_format: str | None = field(default=None, metadata={
         "help": "csv, tsv, jsonl, parquet or atomic; default: suffix"})
     user_column: str = "user_id"
     item_column: str = "item_id"
     time_column: str = "timestamp"
+    time_unit: str = field(default="auto", metadata={
+        "help": "an interactions file's times (presets know theirs): auto (numbers: s/ms/us by size; text: ISO "
+                "8601), s, ms, us, iso, or a strptime format"})
     rating_column: str | None = field(default="rating", metadata={"help": "empty for logs without ratings"})
     item_id_column: str = "item_id"
     item_text_fields: list[str] = field(default_factory=lambda: ["movie_title", "release_year"], metadata={
@@ -163,6 +167,8 @@ class DataArguments:
     category_sep: str | None = field(default=None, metadata={"help": "category separator; default whitespace"})
     category_path: str = field(default="all", metadata={
         "help": "categories given as paths (Amazon's [[top, ..., leaf]]): all levels, the leaf, or the first n"})
+    max_item_text_chars: int = field(default=300, metadata={
+        "help": "character budget of an item's text: the name, then further fields cut to fit"})
     min_interactions: int = field(default=3, metadata={"help": "users with fewer are train-only"})
     min_user_interactions: int = field(default=0, metadata={
         "help": "k-core: drop users with fewer interactions (with min_item_interactions, until both hold)"})
@@ -243,6 +249,12 @@ class DataArguments:
         for key in ("min_user_interactions", "min_item_interactions"):
             if getattr(self, key) < 0:
                 _fail(name, key, f"must be >= 0 (0: no filter), got {getattr(self, key)}")
+        if self.max_item_text_chars < 8:
+            _fail(name, "max_item_text_chars", f"must be >= 8, got {self.max_item_text_chars}")
+        from ..data.interactions import TIME_UNITS
+
+        if self.time_unit not in TIME_UNITS and "%" not in self.time_unit:
+            _fail(name, "time_unit", f"{self.time_unit!r} is not one of {TIME_UNITS} or a strptime format (with %)")
         if self.category_path not in ("all", "leaf") and not (self.category_path.isdigit()
                                                                 and int(self.category_path) >= 1):
             _fail(name, "category_path", f"{self.category_path!r} is not 'all', 'leaf' or a number of levels >= 1")

@@ -43,7 +43,8 @@ def _read_log(args: DataArguments) -> InteractionLog:
     if args.data_preset:
         from ..data.presets import load_preset
 
-        return load_preset(args.data_preset, Path(args.dataset).expanduser())
+        return load_preset(args.data_preset, Path(args.dataset).expanduser(), category_path=args.category_path,
+                           max_text_chars=args.max_item_text_chars)
     if args.dataset == "ml-100k":
         from ..data.assets import fetch_data
 
@@ -60,8 +61,9 @@ def _read_log(args: DataArguments) -> InteractionLog:
     catalog = ItemCatalog.load(args.items_file, id_column=args.item_id_column,
                                text_fields=tuple(args.item_text_fields),
                                category_field=args.category_field, category_sep=args.category_sep,
-                               category_path=args.category_path)
-    columns = ColumnMap(user=args.user_column, item=args.item_column, time=args.time_column, rating=args.rating_column)
+                               category_path=args.category_path, max_text_chars=args.max_item_text_chars)
+    columns = ColumnMap(user=args.user_column, item=args.item_column, time=args.time_column, rating=args.rating_column,
+                        time_unit=args.time_unit)
     return InteractionLog.load(path, columns=columns, format=args.data_format, catalog=catalog)
 
 
