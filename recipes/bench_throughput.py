@@ -55,6 +55,7 @@ def main(argv=None):
         args.report = str(ROOT / "outputs" / "throughput-smoke.md")
     settings = ThroughputSettings(
         demo_config=ROOT / "recipes" / "configs" / "demo-cpu.yaml", script=Path(__file__).resolve(),
+        items_config=ROOT / "recipes" / "configs" / "items-cpu.yaml",
         **{k: v for k, v in vars(args).items() if k not in ("sections", "report", "child", "out")})
     if args.child:
         return run_child_job(args.child, settings, Path(args.out))

@@ -30,6 +30,7 @@ from instructrec_peft.files import write_text_atomic
 from instructrec_peft.hub.model_card import save_comparison, write_card
 from instructrec_peft.models.config import parse_config
 from instructrec_peft.models.loading import item_tokens_of, load_adapter
+from instructrec_peft.models.precision import with_precision
 from instructrec_peft.models.workspace import Workspace
 from instructrec_peft.run_dir import RunDir
 from instructrec_peft.training.item_init import item_token_model
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     fetch()
     model_args, data_args, train_args = parse_config([args.config])
+    # The base in the run's format (precision: auto is bf16 on a CPU that has it), for training and
+    # for every row evaluated here, as the Recommender loads the adapter.
+    model_args = with_precision(model_args, train_args.resolved_precision)
     if not data_args.item_tokens:
         raise SystemExit(f"{args.config}: the demo shows an item-token adapter; set item_tokens: true")
     output = Path(train_args.output_dir)

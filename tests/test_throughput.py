@@ -34,11 +34,15 @@ def test_lora_train_flops_by_hand(tiny_assets):
     expected = 3 * (4 * body + 600) + 12 * 2 * 64 * 6 + 4 * 64 * vocab
     assert lora_train_flops(config, [3], [1], 100) == expected
     assert lora_train_flops(config, [3, 3], [1, 1], 100) == 2 * expected
+    # The item-token path: the projection onto 50 trained item rows instead of the vocabulary.
+    items = 3 * (4 * body + 600) + 12 * 2 * 64 * 6 + 6 * 64 * 50
+    assert lora_train_flops(config, [3], [1], 100, head_rows=50, head_trained=True) == items
 
 
 def test_matmul_flops_is_a_finite_rate():
-    rate = matmul_flops(size=64, repeats=2)
-    assert math.isfinite(rate) and rate > 1e6
+    for dtype in (torch.float32, torch.bfloat16):
+        rate = matmul_flops(size=64, repeats=2, dtype=dtype)
+        assert math.isfinite(rate) and rate > 1e6
 
 
 def test_synthetic_logs_are_deterministic_and_sized():

@@ -159,7 +159,9 @@ def run_items_zero_shot(ctx: Context) -> dict:
 
 def _tune(ctx: Context, name: str, config: Path, overrides: list[str]) -> tuple[Path, list[str], dict]:
     out = ctx.paths.outputs / f"{'smoke' if ctx.smoke else 'bench'}-{name}"
-    argv = [str(config), "--output_dir", str(out), *overrides]
+    # The report's rows were measured in fp32; its runs stay so, comparable with each other (bf16
+    # against fp32 is measured in reports/throughput.md and the README's precision section).
+    argv = [str(config), "--output_dir", str(out), "--precision", "fp32", *overrides]
     if ctx.smoke:
         argv += ["--max_steps", "2", "--eval_steps", "1", "--eval_users", "2"]
     run = run_measured([sys.executable, str(ctx.paths.tune), *argv])

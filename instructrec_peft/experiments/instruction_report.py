@@ -100,7 +100,8 @@ def run_aspects(args: ReportSettings) -> dict:
 
 
 def run_transfer(args: ReportSettings) -> dict:
-    argv = [args.config, "--quantization", "none", "--max_steps", str(args.transfer_steps)]
+    # fp32, as the report's figures were measured (precision: auto would pick bf16 on a CPU that has it).
+    argv = [args.config, "--quantization", "none", "--precision", "fp32", "--max_steps", str(args.transfer_steps)]
     if args.smoke:
         argv += ["--examples_per_user", "1", "--per_device_train_batch_size", "2"]
     results = transfer_matrix(parse_config(argv), ML100K_DOMAINS, args.transfer_dir, users=args.transfer_users,

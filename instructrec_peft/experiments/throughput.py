@@ -1,9 +1,10 @@
 """Training throughput against the machine's limit: measured peak FLOP/s and model FLOP utilisation.
 
-:func:`matmul_flops` measures what this machine's dense fp32 matrix multiply reaches (the
-practical limit for a transformer's linear layers). :func:`lora_train_flops` counts the floating
-point operations one training pass over given sequences needs with a frozen base and LoRA
-adapters, so ``flops / seconds / matmul_flops()`` is the model FLOP utilisation (MFU) of a run.
+:func:`matmul_flops` measures what this machine's dense matrix multiply reaches in a given
+format, fp32 or bf16 (the practical limit for a transformer's linear layers).
+:func:`lora_train_flops` counts the floating point operations one training pass over given
+sequences needs with a frozen base and LoRA adapters, so ``flops / seconds / matmul_flops()``
+is the model FLOP utilisation (MFU) of a run.
 The count is of the work the loss *needs*: the vocabulary projection only at supervised
 positions, no padding. A trainer that computes more (full logits, padded positions) gets no
 credit for it; one that skips needed work cannot, since the loss would change.
@@ -54,20 +55,25 @@ def body_params(config) -> int:
     return layers * (attention + mlp)
 
 
-def lora_train_flops(config, lengths: Sequence[int], supervised: Sequence[int], lora_params: int) -> float:
+def lora_train_flops(config, lengths: Sequence[int], supervised: Sequence[int], lora_params: int,
+                     head_rows: int | None = None, head_trained: bool = False) -> float:
     """FLOPs of one forward and backward pass over sequences of ``lengths`` tokens with
     ``supervised`` completion tokens each, the base frozen.
 
     Per token: the frozen linear layers 2P forward + 2P backward (gradients of the inputs only),
     the LoRA matrices 6 per parameter (they also get weight gradients), causal attention scores
     3 x 4 x layers x d x (tokens attended, on average (n+1)/2); per supervised token the
-    vocabulary projection 2 x d x V forward + the same backward.
+    vocabulary projection 2 x d x V forward + the same backward. ``head_rows``: a projection onto
+    that many rows instead (the item tokens' catalogue); ``head_trained``: its rows get weight
+    gradients too (6 instead of 4 x d x rows).
     """
-    d, layers, vocab = config.hidden_size, config.num_hidden_layers, config.vocab_size
+    d, layers = config.hidden_size, config.num_hidden_layers
+    vocab = head_rows or config.vocab_size
+    head = 6 if head_trained else 4
     heads = config.num_attention_heads
     attn_width = heads * (getattr(config, "head_dim", None) or d // heads)
     body = body_params(config)
     total = 0.0
     for n, s in zip(lengths, supervised):
-        total += n * (4 * body + 6 * lora_params) + 12 * layers * attn_width * n * (n + 1) / 2 + 4 * d * vocab * s
+        total += n * (4 * body + 6 * lora_params) + 12 * layers * attn_width * n * (n + 1) / 2 + head * d * vocab * s
     return total

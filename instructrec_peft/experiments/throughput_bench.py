@@ -36,24 +36,40 @@ from ..errors import ConfigError
 from ..files import write_text_atomic
 from .report_store import SectionStore
 
-SYSTEMS = {  # name -> (trainer, options)
+SYSTEMS = {  # name -> (trainer, options); "precision" defaults to fp32 (bf16 with --bf16)
     "ours, plain (full logits, padded)": ("ours", dict(completion_only_logits=False, padding_free=False)),
     "ours + completion-only logits": ("ours", dict(completion_only_logits=True, padding_free=False)),
     "ours + padding-free": ("ours", dict(completion_only_logits=False, padding_free=True)),
     "ours + completion-only + length grouping": ("ours", dict(completion_only_logits=True, padding_free=False,
                                                               train_sampling_strategy="group_by_length")),
     "ours + completion-only + padding-free": ("ours", dict(completion_only_logits=True, padding_free=True)),
+    "ours + completion-only logits, bf16": ("ours", dict(completion_only_logits=True, padding_free=False,
+                                                         precision="bf16")),
+    # Each CPU saving of training/fast_lora.py off in turn (the row above has both).
+    "ours, bf16, PEFT's LoRA dropout": ("ours", dict(completion_only_logits=True, padding_free=False,
+                                                     precision="bf16", fast_lora_dropout=False)),
+    "ours, bf16, PEFT's LoRA input casts": ("ours", dict(completion_only_logits=True, padding_free=False,
+                                                         precision="bf16", autocast_lora_inputs=False)),
     "TRL SFTTrainer": ("trl", dict(padding_free=False)),
     "TRL SFTTrainer padding_free": ("trl", dict(padding_free=True)),
     # TRL turns gradient checkpointing on by default (less memory, a second forward pass in the
     # backward); this row is TRL doing the same computation as ours.
     "TRL SFTTrainer, no gradient checkpointing": ("trl", dict(padding_free=False, gradient_checkpointing=False)),
+    "TRL SFTTrainer, bf16": ("trl", dict(padding_free=False, precision="bf16")),
+    # The item-token path (recipes/configs/items-cpu.yaml): short item-token sequences, every
+    # history position supervised, a softmax over the catalogue.
+    "items as tokens, fp32": ("items", dict(precision="fp32")),
+    "items as tokens, bf16": ("items", dict(precision="bf16")),
+    "items as tokens, bf16, PEFT's LoRA dropout": ("items", dict(precision="bf16", fast_lora_dropout=False)),
+    "items as tokens, bf16, PEFT's LoRA input casts": ("items", dict(precision="bf16", autocast_lora_inputs=False)),
 }
-OURS_DEFAULT = "ours + completion-only logits"  # InstructRecConfig's defaults
+OURS_DEFAULT = "ours + completion-only logits"  # InstructRecConfig's defaults, in fp32
+OURS_BF16 = "ours + completion-only logits, bf16"  # ... and with precision auto on a CPU or GPU with bf16
 TRL_DEFAULT = "TRL SFTTrainer"
+TRL_BF16 = "TRL SFTTrainer, bf16"
 
 
-SECTIONS = ("training", "evaluation", "scale")
+SECTIONS = ("training", "profile", "evaluation", "scale")
 
 
 @dataclass
@@ -63,6 +79,7 @@ class ThroughputSettings:
 
     demo_config: Path
     script: Path
+    items_config: Path | None = None  # the item-token demo's config (its rows need it)
     steps: int = 12  # optimizer steps per training run
     batch_size: int = 8
     bf16: bool = False  # train in bfloat16 autocast (GPU); the peak is then bf16 matmul
@@ -119,26 +136,25 @@ def child_train(args) -> dict:
     from ..models.loading import load_base_model, peft_config
 
     kind, options = SYSTEMS[args.name]
+    options = dict(options)
+    precision = options.pop("precision", "bf16" if args.bf16 else "fp32")
+    if kind == "items":
+        return _train_items(args, precision, options)
     demo = _demo(args, with_log=False)
-    model_args, data_args, tokenizer = demo.model_args, demo.data_args, demo.tokenizer
+    model_args, tokenizer = demo.model_args, demo.tokenizer
     data = datasets.load_from_disk(args.data)
-    common = dict(output_dir=tempfile.mkdtemp(), num_train_epochs=1, per_device_train_batch_size=args.batch_size,
-                  learning_rate=5e-4, lr_scheduler_type="linear", warmup_steps=0, seed=42, save_strategy="no",
-                  eval_strategy="no", logging_steps=10_000, report_to="none", disable_tqdm=True,
-                  include_num_input_tokens_seen="non_padding", bf16=args.bf16, dataloader_pin_memory=False)
+    common = _common(args)
     if kind == "ours":
-        from ..models.config import InstructRecConfig
-        from ..training.trainer import InstructRecTrainer
-
-        config = InstructRecConfig(**common, **options)
-        trainer = InstructRecTrainer(model_args=model_args, data_args=data_args, args=config, train_dataset=data,
-                                     processing_class=tokenizer)
+        trainer = _ours_text_trainer(args, options, precision)
         used = {"padding_free": trainer.padding_free, "completion_only_logits": trainer.completion_only_logits}
     else:
         from trl import SFTConfig, SFTTrainer
 
-        config = SFTConfig(**common, completion_only_loss=True, max_length=None, **options)
-        model = load_base_model(model_args)
+        # TRL's bf16 on a CPU needs use_cpu, which our config sets itself on a machine without an accelerator.
+        config = SFTConfig(**common, completion_only_loss=True, max_length=None, bf16=precision == "bf16",
+                           use_cpu=not torch.cuda.is_available(), **options)
+        # The frozen base in the run's format, as ours loads it.
+        model = load_base_model(replace(model_args, dtype="bfloat16" if precision == "bf16" else "float32"))
         data = data.map(lambda row: {"completion_mask": [int(x != -100) for x in row["labels"]]},
                         remove_columns=["labels"])
         trainer = SFTTrainer(model=model, args=config, train_dataset=data, processing_class=tokenizer,
@@ -150,7 +166,79 @@ def child_train(args) -> dict:
     lora = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
     return {"seconds": result.metrics["train_runtime"], "steps": trainer.state.global_step,
             "loss": result.metrics["train_loss"], "tokens_seen": trainer.state.num_input_tokens_seen,
-            "trainable_params": lora, "used": used,
+            "trainable_params": lora, "used": used, "precision": precision,
+            "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None}
+
+
+def _common(args) -> dict:
+    return dict(output_dir=tempfile.mkdtemp(), num_train_epochs=1, per_device_train_batch_size=args.batch_size,
+                learning_rate=5e-4, lr_scheduler_type="linear", warmup_steps=0, seed=42, save_strategy="no",
+                eval_strategy="no", logging_steps=10_000, report_to="none", disable_tqdm=True,
+                include_num_input_tokens_seen="non_padding", dataloader_pin_memory=False)
+
+
+def _ours_text_trainer(args, options: dict, precision: str, callbacks=None):
+    """Our trainer on the demo's tokenised text examples (``args.data``)."""
+    import datasets
+
+    from ..models.config import InstructRecConfig
+    from ..training.trainer import InstructRecTrainer
+
+    demo = _demo(args, with_log=False)
+    config = InstructRecConfig(**_common(args), **options, precision=precision)
+    return InstructRecTrainer(model_args=demo.model_args, data_args=demo.data_args, args=config,
+                              train_dataset=datasets.load_from_disk(args.data), processing_class=demo.tokenizer,
+                              callbacks=callbacks)
+
+
+def child_profile(args) -> dict:
+    """One profiled training step of the text path (``args.name`` "text") or the item-token path."""
+    from ..models.precision import resolve_precision
+    from .step_profile import StepProfiler, step_breakdown
+
+    precision = "bf16" if args.bf16 else resolve_precision("auto")
+    profiler = StepProfiler()
+    if args.name == "items":
+        result, _ = _tune_items(args, precision, steps=3, callbacks=[profiler])
+        trainer = result.trainer
+        heads = {len(trainer.item_tokens)}
+    else:
+        trainer = _ours_text_trainer(replace(args, steps=3), dict(completion_only_logits=True), precision,
+                                     callbacks=[profiler])
+        trainer.args.max_steps = 3
+        trainer.train()
+        heads = {trainer.model.get_output_embeddings().weight.shape[0]}
+    return {**step_breakdown(profiler.profile, heads), "precision": precision}
+
+
+def _tune_items(args, precision: str, steps: int, callbacks=None, options: dict | None = None):
+    """The item-token demo (items-cpu.yaml) for ``steps`` steps of its batch size, one epoch over
+    exactly those examples (``max_train_examples``), as ``run_tuning`` trains it."""
+    from ..models.config import InstructRecConfig, parse_config
+    from ..training.tuning import run_tuning
+
+    model_args, data_args, items_args = parse_config([str(args.items_config), "--quantization", "none"])
+    batch = items_args.per_device_train_batch_size
+    data_args = replace(data_args, max_train_examples=steps * batch, eval_users=1)
+    config = InstructRecConfig(output_dir=tempfile.mkdtemp(), num_train_epochs=1, per_device_train_batch_size=batch,
+                               learning_rate=items_args.learning_rate, lr_scheduler_type="linear", warmup_steps=0,
+                               seed=42, save_strategy="no", eval_strategy="no", logging_steps=10_000,
+                               report_to="none", disable_tqdm=True, include_num_input_tokens_seen="non_padding",
+                               dataloader_pin_memory=False, precision=precision,
+                               item_token_learning_rate=items_args.item_token_learning_rate, **(options or {}))
+    return run_tuning(model_args, data_args, config, callbacks=callbacks), batch
+
+
+def _train_items(args, precision: str, options: dict) -> dict:
+    result, batch = _tune_items(args, precision, args.steps, options=options)
+    trainer = result.trainer
+    data = trainer.train_dataset
+    return {"seconds": result.train_metrics["train_runtime"], "steps": trainer.state.global_step,
+            "loss": result.train_metrics["train_loss"], "tokens_seen": trainer.state.num_input_tokens_seen,
+            "trainable_params": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
+            "precision": precision, "batch_size": batch, "items": len(trainer.item_tokens),
+            "lengths": [len(ids) for ids in data["input_ids"]],
+            "supervised": [sum(1 for x in labels if x != -100) for labels in data["labels"]],
             "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None}
 
 
@@ -210,7 +298,7 @@ def child_candidates(args) -> dict:
 
 
 CHILDREN = {"train": child_train, "scale-build": child_scale_build, "scale-eval": child_scale_eval,
-            "candidates": child_candidates}
+            "candidates": child_candidates, "profile": child_profile}
 
 
 def run_child(kind: str, args, **extra) -> dict:
@@ -273,25 +361,47 @@ def training_section(args, scratch: Path, previous: dict | None = None) -> dict:
     data = training_data(args, scratch / "train-tokens")
     lengths = [len(ids) for ids in data["input_ids"]]
     supervised = [sum(1 for x in labels if x != -100) for labels in data["labels"]]
-    dtype = torch.bfloat16 if args.bf16 else torch.float32
-    peak = matmul_flops(dtype=dtype, device=_device())
+    peaks = {"fp32": matmul_flops(dtype=torch.float32, device=_device()),
+             "bf16": matmul_flops(dtype=torch.bfloat16, device=_device())}
     config = AutoConfig.from_pretrained(model_path(_configs(args)[0]))
     useful = sum(lengths)
     runs = {}
     if args.systems and previous:
-        runs = {name: {"peak_flops": previous["peak_flops"], **run} for name, run in previous["runs"].items()}
+        runs = {name: run for name, run in previous["runs"].items() if name in SYSTEMS}
+        for run in runs.values():  # runs of an earlier session, before the bf16 rows existed
+            run.setdefault("precision", "fp32")
+            run.setdefault("flops", run["mfu"] * run["seconds"] * run["peak_flops"])
+            run.setdefault("mfu_bf16", run["flops"] / run["seconds"] / peaks["bf16"])
+            run.setdefault("useful_tokens", useful)
     for name in args.systems or SYSTEMS:
         run = run_child("train", args, name=name, data=scratch / "train-tokens")
-        flops = lora_train_flops(config, lengths, supervised, run["trainable_params"])
-        # Each run's MFU against the peak measured in its own session.
-        run.update(tokens_per_second=useful / run["seconds"], step_seconds=run["seconds"] / run["steps"],
-                   mfu=flops / run["seconds"] / peak, peak_flops=peak)
+        if SYSTEMS[name][0] == "items":
+            # The catalogue projection is trained (item rows): 6 FLOPs per row entry and position.
+            flops = lora_train_flops(config, run["lengths"], run["supervised"], run["trainable_params"],
+                                     head_rows=run["items"], head_trained=True)
+            tokens = sum(run["lengths"])
+        else:
+            flops, tokens = lora_train_flops(config, lengths, supervised, run["trainable_params"]), useful
+        # Each run's MFU against the peak of its own format, measured in its own session, and
+        # against the bf16 peak, the most this machine's matmul units do.
+        precision = run.get("precision", "bf16" if args.bf16 else "fp32")
+        run.update(tokens_per_second=tokens / run["seconds"], step_seconds=run["seconds"] / run["steps"],
+                   flops=flops, mfu=flops / run["seconds"] / peaks[precision],
+                   mfu_bf16=flops / run["seconds"] / peaks["bf16"], peak_flops=peaks[precision], precision=precision,
+                   useful_tokens=tokens)
         runs[name] = run
     return {"steps": args.steps, "batch_size": args.batch_size, "examples": len(lengths), "useful_tokens": useful,
             "supervised_tokens": sum(supervised), "padded_share": _padding_share(lengths, args.batch_size),
-            "peak_flops": peak, "dtype": str(dtype).removeprefix("torch."),
+            "peaks": peaks, "peak_flops": peaks["bf16" if args.bf16 else "fp32"],
+            "dtype": "bfloat16" if args.bf16 else "float32",
             "rerun": sorted(set(args.systems or []) | set((previous or {}).get("rerun", []) if args.systems else [])),
             "runs": {name: runs[name] for name in SYSTEMS if name in runs}}
+
+
+def profile_section(args, scratch: Path) -> dict:
+    """One profiled step of each path, each in its own process."""
+    training_data(args, scratch / "train-tokens")
+    return {path: run_child("profile", args, name=path, data=scratch / "train-tokens") for path in ("text", "items")}
 
 
 def _padding_share(lengths, batch_size) -> float:
@@ -314,41 +424,10 @@ def render(result: dict, args) -> str:
              "scale`, one training row alone: `--systems NAME`. Each section says how long it took.", ""]
     training = result.get("training")
     if training:
-        runs = training["runs"]
-        ours, trl = runs[OURS_DEFAULT], runs[TRL_DEFAULT]
-        ratio = ours["tokens_per_second"] / trl["tokens_per_second"]
-        padded = training.get("padded_share", training.get("padded_share_at_batch_8"))
-        peaks = sorted({round(run.get("peak_flops", training["peak_flops"]) / 1e9) for run in runs.values()})
-        rerun = training.get("rerun") or []
-        fastest = max((n for n in runs if n.startswith("ours")), key=lambda n: runs[n]["tokens_per_second"])
-        lines += [
-            "## Training: ours against TRL SFTTrainer", "",
-            f"SmolLM2-135M-Instruct ({training['dtype']}), the demo's LoRA (r 16 on every projection), batch "
-            f"{training.get('batch_size', args.batch_size)}, {training['examples']} tokenised demo examples = one "
-            f"epoch of {training.get('steps', args.steps)} steps, seed "
-            f"42, each run in its own process. {training['useful_tokens']} useful (non-padding) tokens of which "
-            f"{training['supervised_tokens']} supervised; padding would add {padded:.0%} "
-            "at this batch size in random order. Machine limit: dense matmul "
-            f"{' / '.join(map(str, peaks))} GFLOP/s, measured in the same session as each run; MFU = needed FLOPs "
-            "(`throughput.lora_train_flops`: frozen base, LoRA, causal attention, vocabulary projection at supervised "
-            "positions only) / time / that limit. "
-            + (f"The last session ran only {', '.join(rerun)} (`--systems`), in " if rerun else "The section took ")
-            + f"{training.get('minutes', 0):.0f} min.", "",
-            f"**Ours with its defaults (completion-only logits, padded batches) vs TRL SFTTrainer with its defaults: "
-            f"{ratio:.2f}x useful tokens/s.** Fastest of ours here: {fastest}.", "",
-            "| system | useful tokens/s | step s | MFU | peak memory MB | loss | vs TRL |",
-             "|---|---|---|---|---|---|---|"]
-        for name, run in runs.items():
-            memory = run["cuda_peak_mb"] if run["cuda_peak_mb"] is not None else run["peak_rss_mb"]
-            lines.append(f"| {name} | {run['tokens_per_second']:.0f} | {run['step_seconds']:.2f} | {run['mfu']:.1%} | "
-                         f"{memory:.0f} | {run['loss']:.4f} | "
-                         f"{run['tokens_per_second'] / trl['tokens_per_second']:.2f}x |")
-        lines += ["", "Memory: " + ("CUDA peak allocated." if trl["cuda_peak_mb"] is not None else
-                                    "peak RSS of the run's process (model, data, optimizer, activations)."),
-                  "Loss: the epoch's mean training loss over the same examples; equal losses mean the same work "
-                  "(grouping by length changes the order, so the learning rate meets the examples at other steps).",
-                  "TRL's defaults include gradient checkpointing (activations recomputed in the backward pass: less "
-                  "memory, more compute); the row without it is TRL doing the same computation as ours.", ""]
+        lines += _training_lines(training, args)
+    profile = result.get("profile")
+    if profile:
+        lines += _profile_lines(profile)
     evaluation = result.get("evaluation")
     if evaluation:
         methods = evaluation["methods"]
@@ -386,6 +465,108 @@ def render(result: dict, args) -> str:
     return "\n".join(lines)
 
 
+def _training_lines(training: dict, args) -> list[str]:
+    # Runs stored before the bf16 rows existed were fp32 and have no bf16 MFU.
+    runs = {name: {"precision": "fp32", "mfu_bf16": None, **run} for name, run in training["runs"].items()}
+    text = {n: r for n, r in runs.items() if SYSTEMS.get(n, ("ours",))[0] != "items"}
+    items = {n: r for n, r in runs.items() if SYSTEMS.get(n, ("ours",))[0] == "items"}
+    trl = {r["precision"]: r for n, r in text.items() if n in (TRL_DEFAULT, TRL_BF16)}
+    peaks = training.get("peaks") or {training.get("dtype", "float32")[:4].replace("floa", "fp32"):
+                                      training["peak_flops"]}
+    padded = training.get("padded_share", training.get("padded_share_at_batch_8"))
+    rerun = training.get("rerun") or []
+    fastest = max((n for n in text if n.startswith("ours")), key=lambda n: text[n]["tokens_per_second"])
+    lines = [
+        "## Training: ours against TRL SFTTrainer", "",
+        "SmolLM2-135M-Instruct, the demo's LoRA (r 16 on every projection), batch "
+        f"{training.get('batch_size', args.batch_size)}, {training['examples']} tokenised demo examples = one "
+        f"epoch of {training.get('steps', args.steps)} steps, seed 42, each run in its own process. "
+        f"{training['useful_tokens']} useful (non-padding) tokens of which {training['supervised_tokens']} "
+        f"supervised; padding would add {padded:.0%} at this batch size in random order. Machine limit: dense "
+        "2048x2048 matmul " + ", ".join(f"{v / 1e9:.0f} GFLOP/s in {k}" for k, v in sorted(peaks.items()))
+        + ", measured in the session of each run. MFU = needed FLOPs (`throughput.lora_train_flops`: frozen base, "
+        "LoRA, causal attention, vocabulary projection at supervised positions only) / time / the peak of the "
+        "run's format; \"MFU of bf16 peak\" divides by the bf16 peak, the most this machine's matmul units do. A "
+        "bf16 run keeps the frozen base in bf16 and trains under autocast (`precision: bf16`, what `auto` picks on "
+        "this CPU); the LoRA weights and optimizer state stay fp32. "
+        + (f"The last session ran only {', '.join(rerun)} (`--systems`), in " if rerun else "The section took ")
+        + f"{training.get('minutes', 0):.0f} min.", ""]
+    if OURS_BF16 in text and "bf16" in trl:
+        ours = text[OURS_BF16]
+        lines += [f"**Ours with its defaults on this CPU (completion-only logits, bf16) vs TRL SFTTrainer with its "
+                  f"defaults (bf16 autocast on a CPU that has it), the same bf16 base: "
+                  f"{ours['tokens_per_second'] / trl['bf16']['tokens_per_second']:.2f}x useful tokens/s; ours bf16 "
+                  f"vs ours fp32: {ours['tokens_per_second'] / text[OURS_DEFAULT]['tokens_per_second']:.2f}x.** "
+                  f"Fastest of ours here: {fastest}.", ""]
+    lines += ["| system | precision | useful tokens/s | step s | MFU | MFU of bf16 peak | peak memory MB | loss | "
+              "vs TRL (same precision) |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, run in text.items():
+        base = trl.get(run["precision"])
+        lines.append(f"| {name} | {run['precision']} | {run['tokens_per_second']:.0f} | {run['step_seconds']:.2f} | "
+                     f"{run['mfu']:.1%} | {_percent(run['mfu_bf16'])} | {_memory(run):.0f} | {run['loss']:.4f} | "
+                     + (f"{run['tokens_per_second'] / base['tokens_per_second']:.2f}x |" if base else "- |"))
+    lines += ["", "Memory: " + ("CUDA peak allocated." if next(iter(runs.values()))["cuda_peak_mb"] is not None else
+                                "peak RSS of the run's process (model, data, optimizer, activations)."),
+              "Loss: the epoch's mean training loss over the same examples; equal losses mean the same work "
+              "(grouping by length changes the order, so the learning rate meets the examples at other steps; bf16 "
+              "rounds differently, within the same noise).",
+              "TRL's defaults include gradient checkpointing (activations recomputed in the backward pass: less "
+              "memory, more compute); the row without it is TRL doing the same computation as ours.", ""]
+    if items:
+        first = next(iter(items.values()))
+        lines += ["### The item-token path", "",
+                  f"`recipes/configs/items-cpu.yaml` (the demo): {len(first['lengths'])} examples = "
+                  f"{first['steps']} steps of {first['batch_size']}, {sum(first['lengths'])} tokens of which "
+                  f"{sum(first['supervised'])} supervised (every history position predicts the next item), a softmax "
+                  f"over the {first['items']} item tokens (trained rows). Same seed and examples in both formats.", "",
+                  "| system | tokens/s | step s | MFU | MFU of bf16 peak | peak memory MB | loss |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, run in items.items():
+            lines.append(f"| {name} | {run['tokens_per_second']:.0f} | {run['step_seconds']:.2f} | {run['mfu']:.1%} | "
+                         f"{run['mfu_bf16']:.1%} | {_memory(run):.0f} | {run['loss']:.4f} |")
+        if {"items as tokens, fp32", "items as tokens, bf16"} <= set(items):
+            speed = (items["items as tokens, bf16"]["tokens_per_second"]
+                     / items["items as tokens, fp32"]["tokens_per_second"])
+            lines += ["", f"bf16 vs fp32 on the item-token path: {speed:.2f}x tokens/s."]
+        lines.append("")
+    return lines
+
+
+def _profile_lines(profile: dict) -> list[str]:
+    from .step_profile import KINDS
+
+    paths = {"text": "text path", "items": "item-token path"}
+    lines = ["## Where a training step's time goes", "",
+             "One optimizer step of each path under `torch.profiler` (the second step of a run; "
+             "`experiments/step_profile.py`), in the default precision here "
+             f"({', '.join(sorted({profile[p]['precision'] for p in paths if p in profile}))}): each operator's own "
+             "CPU time, "
+             "sorted by kind; the vocabulary or catalogue projection is told apart by its matrix size. Overhead is "
+             f"the step's wall time outside every operator. {profile.get('minutes', 0):.0f} min.", "",
+             "| kind | " + " | ".join(paths[p] for p in paths if p in profile) + " |",
+             "|---|" + "---|" * sum(p in profile for p in paths)]
+    for kind in KINDS:
+        cells = [f"{run['seconds'][kind]:.3f} s ({run['seconds'][kind] / run['wall seconds']:.0%})"
+                 for run in (profile[p] for p in paths if p in profile)]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    lines.append("| step wall time | " + " | ".join(f"{profile[p]['wall seconds']:.3f} s" for p in paths
+                                                  if p in profile) + " |")
+    lines.append("")
+    for p in paths:
+        if p in profile and profile[p].get("top other operators"):
+            top = ", ".join(f"`{name}` {sec:.3f} s" for name, sec in profile[p]["top other operators"].items())
+            lines.append(f"Largest \"other operators\", {paths[p]}: {top}.")
+    return lines + [""]
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _memory(run: dict) -> float:
+    return run["cuda_peak_mb"] if run["cuda_peak_mb"] is not None else run["peak_rss_mb"]
+
+
 def plot_scale(scale: dict, path: Path) -> None:
     from ..experiments.plots import curve_panels
 
@@ -416,6 +597,7 @@ def run_throughput(sections: list[str], report: Path, args: ThroughputSettings) 
     store = SectionStore(report, lambda data: render(data, args))
     runs = {"training": lambda: training_section(args, Path(scratch), store.data.get("training")),
             "evaluation": lambda: measure_evaluation(args),
+            "profile": lambda: profile_section(args, Path(scratch)),
             # JSON keys are strings; keep them so from the start.
             "scale": lambda: {k: {str(n): v for n, v in part.items()} for k, part in scale_section(args).items()}}
     if not sections:

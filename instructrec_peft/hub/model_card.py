@@ -95,6 +95,13 @@ def _method(model: dict, adapter: dict) -> tuple[str, str, str]:
     return "lora", "LoRA", summary
 
 
+def base_dtype(model: dict) -> str | None:
+    """The torch dtype name of an unquantised base stored in half precision (``precision: bf16``),
+    which the card's plain-PEFT snippet loads it in; ``None`` for float32 or a quantised base."""
+    dtype = model.get("dtype")
+    return dtype if model.get("quantization", "none") == "none" and dtype in ("bfloat16", "float16") else None
+
+
 def bnb_config_source(model: dict) -> str | None:
     """Python source of the ``BitsAndBytesConfig`` the run loaded its base with (``None`` in full
     precision): the card's plain-PEFT snippet loads the base the same way, so its scores are the
@@ -203,7 +210,7 @@ def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model
         validation={k.upper(): v for k, v in validation.items()}, validation_protocol=protocol,
         validation_users=evals.get("eval_users", "?"), num_candidates=manifest.get("num_candidates", 10),
         comparison=_comparison_table(comparison), history_example=history, versions=_versions(),
-        item_tokens=item_tokens, bnb_config=bnb_config_source(model))
+        item_tokens=item_tokens, bnb_config=bnb_config_source(model), base_dtype=base_dtype(model))
     return card
 
 

@@ -5,8 +5,8 @@ the quantity the model was trained to rank with (:mod:`item_training`). So ``loo
 ``rerank-top20`` and ``full`` ranking cost the same: read 10, 20 or all of one row of logits.
 
 Prompts are left-padded into batches, with position ids counted from each prompt's first real
-token, so a padded prompt scores exactly as it would alone, and only the last position is
-projected to the vocabulary (``logits_to_keep=1``).
+token, so a padded prompt scores exactly as it would alone. Only the last position is projected,
+and with a tied output head only onto the item tokens' rows, in float32 (:func:`item_logits`).
 
 >>> scores = item_scores(model, encoder.prompt_ids(prompts), tokens.id_range)   # (len(prompts), len(tokens))
 >>> scores, targets = rank_item_rows(model, encoder, tokens, rows)              # doctest: +SKIP
@@ -24,7 +24,32 @@ from ..errors import ArgumentError
 from ..instructions.item_tokens import ItemTokens
 from .modes import eval_mode
 
-__all__ = ["item_scores", "score_rows", "rank_item_rows", "full_ranks"]
+__all__ = ["item_head_base", "item_logits", "item_scores", "score_rows", "rank_item_rows", "full_ranks"]
+
+
+def item_head_base(model):
+    """The base model whose decoder's last hidden states times the item tokens' embedding rows
+    are the item logits, or ``None`` when the model's own head must be used: an output head not
+    tied to the input embedding, logit scaling, or a wrapper (DDP) whose forward must run."""
+    inner = getattr(model, "module", model)  # DDP and similar wrappers keep the model in .module
+    base = inner.get_base_model() if hasattr(inner, "get_base_model") else inner
+    config = base.config.get_text_config() if hasattr(base.config, "get_text_config") else base.config
+    scaled = any(getattr(config, key, None) not in (None, 1, 1.0)
+                 for key in ("logit_scale", "final_logit_softcapping"))
+    tied = bool(getattr(config, "tie_word_embeddings", False))
+    return base if inner is model and tied and not scaled and hasattr(base, "get_decoder") else None
+
+
+def item_logits(model, hidden: torch.Tensor, id_range: range) -> torch.Tensor:
+    """``hidden`` (..., d) times the item tokens' rows: ``(..., len(id_range))`` float32 logits.
+
+    In float32 whatever the run's precision: in bfloat16 logits near 14 are rounded to steps of
+    1/16, and the catalogue's close scores would tie. The rows come through the embedding module,
+    so PEFT's trainable rows (and their gradient) are the ones used."""
+    ids = torch.arange(id_range.start, id_range.stop, device=hidden.device)
+    rows = model.get_input_embeddings()(ids)
+    with torch.autocast(hidden.device.type, enabled=False):
+        return hidden.float() @ rows.float().T
 
 
 def item_scores(model, prompt_ids: Sequence[Sequence[int]], id_range: range, batch_size: int = 16,
@@ -33,6 +58,7 @@ def item_scores(model, prompt_ids: Sequence[Sequence[int]], id_range: range, bat
     if not prompt_ids:
         raise ArgumentError("no prompts to score")
     device = next(model.parameters()).device
+    base = item_head_base(model)
     out = []
     with eval_mode(model):
         for start in tqdm(range(0, len(prompt_ids), batch_size), desc=desc, disable=not progress):
@@ -44,9 +70,14 @@ def item_scores(model, prompt_ids: Sequence[Sequence[int]], id_range: range, bat
                 ids[i, width - len(row):] = torch.as_tensor(list(row), dtype=torch.long)
                 mask[i, width - len(row):] = 1
             positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
-            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
-                           logits_to_keep=1, use_cache=False).logits[:, -1]
-            out.append(logits[:, id_range.start:id_range.stop].float().cpu())
+            inputs = dict(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device),
+                          use_cache=False)
+            if base is not None:
+                hidden = base.get_decoder()(**inputs).last_hidden_state[:, -1]
+                out.append(item_logits(model, hidden, id_range).cpu())
+            else:
+                logits = model(**inputs, logits_to_keep=1).logits[:, -1]
+                out.append(logits[:, id_range.start:id_range.stop].float().cpu())
     return torch.cat(out)
 
 

@@ -18,9 +18,11 @@ chooses among items, not among all words, as in scoring.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Sequence
 
 from ..errors import ArgumentError
+from ..inference.item_scoring import item_head_base, item_logits
 from ..instructions.item_tokens import ItemTokens
 from ..instructions.tokenization import IGNORE_INDEX
 
@@ -65,38 +67,31 @@ class ItemLogits:
 
     Trainer calls it in place of the model. With the output head tied to the input embedding (GPT-2,
     SmolLM2, Qwen2 small) and no logit scaling, the last hidden states of the kept positions are
-    multiplied by the item tokens' rows alone: the projection onto the ~50k text tokens, the
-    largest single matmul of a short item-token example, is never computed. Otherwise the model's
+    multiplied by the item tokens' rows alone, in float32: the projection onto the ~50k text
+    tokens, the largest single matmul of a short item-token example, is never computed. Otherwise the model's
     own logits are computed at the kept positions and sliced; both give the same numbers. A model
     wrapped for distributed training (DDP) also takes the model's own forward, which is where the
     wrapper synchronises gradients.
     """
 
-    def __init__(self, model, id_range: range):
+    def __init__(self, model, id_range: range, autocast=None):
         self.model, self.id_range = model, id_range
-        inner = getattr(model, "module", model)  # DDP and similar wrappers keep the model in .module
-        base = inner.get_base_model() if hasattr(inner, "get_base_model") else inner
-        config = base.config.get_text_config() if hasattr(base.config, "get_text_config") else base.config
-        scaled = any(getattr(config, key, None) not in (None, 1, 1.0)
-                     for key in ("logit_scale", "final_logit_softcapping"))
-        self.fast = (inner is model and bool(getattr(config, "tie_word_embeddings", False)) and not scaled
-                     and hasattr(base, "get_decoder"))
-        self.base = base
+        self.base = item_head_base(model)
+        # The decoder is called directly, not through the forward the accelerator wrapped with
+        # autocast, so a bf16/fp16 run passes its autocast here (the item projection is float32).
+        self.autocast = autocast or contextlib.nullcontext
 
     def __call__(self, input_ids, logits_to_keep, attention_mask=None, position_ids=None, **_):
-        import torch
         from transformers.modeling_outputs import CausalLMOutput
 
-        if not self.fast:
+        if self.base is None:
             logits = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                                 logits_to_keep=logits_to_keep, use_cache=False).logits
             return CausalLMOutput(logits=logits[..., self.id_range.start:self.id_range.stop])
-        hidden = self.base.get_decoder()(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                                         use_cache=False).last_hidden_state
-        ids = torch.arange(self.id_range.start, self.id_range.stop, device=hidden.device)
-        # Through the embedding module, so PEFT's trainable rows (and their gradient) are the ones used.
-        rows = self.model.get_input_embeddings()(ids)
-        return CausalLMOutput(logits=hidden[logits_to_keep] @ rows.to(hidden.dtype).T)
+        with self.autocast():
+            hidden = self.base.get_decoder()(input_ids=input_ids, attention_mask=attention_mask,
+                                             position_ids=position_ids, use_cache=False).last_hidden_state
+        return CausalLMOutput(logits=item_logits(self.model, hidden[logits_to_keep], self.id_range))
 
 
 def item_token_loss(id_range: range):

@@ -45,8 +45,10 @@ from ..instructions.manifest import Manifest
 from ..instructions.tokenization import PromptEncoder, ensure_pad_token
 from ..models.config import DataArguments, InstructRecConfig, ModelArguments
 from ..models.loading import is_prompt_learning, load_base_model, load_tokenizer, wrap_model
+from ..models.precision import with_precision
 from ..run_dir import RunDir
 from .collator import CompletionOnlyCollator
+from .fast_lora import lora_inputs_in_autocast, use_fast_dropout
 from .item_training import ItemLogits, encode_item_rows, item_token_loss
 from .packing import isolates_packed_sequences
 
@@ -84,6 +86,8 @@ class InstructRecTrainer(Trainer):
         if isinstance(model, str):
             model_args = ModelArguments(**{**(asdict(model_args) if model_args else {}), "model_name_or_path": model})
             model = None
+        if model_args is not None:
+            model_args = with_precision(model_args, args.resolved_precision)
         if model is None:
             if model_args is None:
                 raise ArgumentError("InstructRecTrainer needs a model, a model id, or model_args")
@@ -103,6 +107,11 @@ class InstructRecTrainer(Trainer):
                                     "item_tokens.resize_for_items(model, tokens) and initialise their rows first")
         model = wrap_model(model, model_args, args.gradient_checkpointing, args.gradient_checkpointing_kwargs,
                            trainable_tokens=list(item_tokens.id_range) if item_tokens is not None else None)
+        if args.fast_lora_dropout:
+            use_fast_dropout(model)
+        # Recomputing activations (gradient checkpointing) must cast as the first forward did.
+        self.autocast_lora_inputs = (args.autocast_lora_inputs and args.resolved_precision in ("bf16", "fp16")
+                                     and not args.gradient_checkpointing)
         if item_tokens is not None:
             # PEFT would save the whole resized embedding matrix (twice, input and tied head) on
             # seeing a vocabulary larger than the base's; the trained rows are in the adapter already.
@@ -152,11 +161,12 @@ class InstructRecTrainer(Trainer):
             # Project to the vocabulary only the positions whose next token is a label;
             # `completion_loss` pairs them with those labels.
             inputs = {**inputs, "logits_to_keep": completion_positions(inputs["labels"])}
-        if self.item_tokens is not None and "labels" in inputs:
-            # Trainer's loss bookkeeping stays; the "model" it calls returns item logits only.
-            model = ItemLogits(model, self.item_tokens.id_range)
-        return super().compute_loss(model, inputs, return_outputs=return_outputs,
-                                    num_items_in_batch=num_items_in_batch)
+        with lora_inputs_in_autocast(model, self.autocast_lora_inputs and model.training):
+            if self.item_tokens is not None and "labels" in inputs:
+                # Trainer's loss bookkeeping stays; the "model" it calls returns item logits only.
+                model = ItemLogits(model, self.item_tokens.id_range, autocast=self.accelerator.autocast)
+            return super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                        num_items_in_batch=num_items_in_batch)
 
     # ---- ranking evaluation -------------------------------------------------------------------
 

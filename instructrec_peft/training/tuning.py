@@ -18,6 +18,7 @@ from ..instructions.manifest import Manifest
 from ..instructions.templates import get_template
 from ..logs import follow_transformers
 from ..models.config import DataArguments, InstructRecConfig, ModelArguments
+from ..models.precision import with_precision
 from ..models.workspace import Workspace, example_config
 from ..run_dir import RunDir
 from .data import prepare_data
@@ -34,8 +35,11 @@ class TuneResult:
     eval_metrics: dict | None
 
 
-def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args: InstructRecConfig) -> TuneResult:
+def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args: InstructRecConfig,
+               callbacks: list | None = None) -> TuneResult:
+    """A whole tuning run: data, model, training, saving, evaluation, card (``callbacks``: Trainer callbacks)."""
     follow_transformers(train_args.get_process_log_level())
+    model_args = with_precision(model_args, train_args.resolved_precision)
     ws = Workspace(data_args, train_args.seed, model_args)
     tokenizer, encoder = ws.tokenizer, ws.encoder
     model, tokens = None, None
@@ -67,7 +71,7 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     trainer = InstructRecTrainer(
         model, model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
         eval_dataset=data.valid, processing_class=tokenizer, catalog=data.log.catalog, manifest=manifest,
-        encoder=encoder, item_tokens=tokens)
+        encoder=encoder, item_tokens=tokens, callbacks=callbacks)
     resume = train_args.resume_from_checkpoint
     if resume is not None:
         resume = latest_checkpoint(train_args.output_dir) if str(resume).lower() in ("true", "latest") \
