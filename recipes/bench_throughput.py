@@ -5,7 +5,8 @@
     python recipes/bench_throughput.py --sections          # only rebuild the Markdown from the JSON
     bash recipes/bench_gpu.sh                              # the same comparison on a CUDA machine
 
-What each section measures, and how: ``instructrec_peft/experiments/throughput_bench.py``.
+What each section measures, and how: ``instructrec_peft/experiments/throughput_bench.py``; the report is
+rendered by ``throughput_report.py``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from instructrec_peft.experiments.throughput_bench import (
-    SECTIONS,
-    SYSTEMS,
-    ThroughputSettings,
-    run_child_job,
-    run_throughput,
-)
+from instructrec_peft.experiments.throughput_bench import SECTIONS, SYSTEMS, ThroughputSettings, run_child_job
+from instructrec_peft.experiments.throughput_report import run_throughput
 
 ROOT = Path(__file__).resolve().parents[1]
 

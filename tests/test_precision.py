@@ -111,3 +111,15 @@ def test_a_bf16_run_trains_float32_weights_on_a_bf16_base_and_loads_as_trained(t
             targets.append(row["candidates"].index(row["target"]))
         expected = ranking_metrics(target_ranks(scores, targets), (1, 3, 5, 10))
         assert {k: metrics[f"eval_{k}"] for k in expected} == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_qlora_run_computes_in_bf16_on_a_4bit_base(tiny_assets, tmp_path):
+    from instructrec_peft.training.tuning import run_tuning
+
+    out = tmp_path / "out"
+    result = run_tuning(*tiny_configs(tiny_assets, out, precision="bf16", quantization="4bit", max_steps=2))
+    losses = [h["loss"] for h in result.trainer.state.log_history if "loss" in h]
+    assert len(losses) == 2 and all(torch.isfinite(torch.tensor(losses)))
+    saved = json.loads((out / "instructrec_config.json").read_text())["model"]
+    # 4-bit weights, bf16 matmuls, the layers bitsandbytes leaves unquantised in bf16 too.
+    assert (saved["bnb_4bit_compute_dtype"], saved["dtype"]) == ("bfloat16", "bfloat16")
