@@ -96,13 +96,14 @@ def _training_lines(training: dict, args) -> list[str]:
         f"epoch of {training.get('steps', args.steps)} steps, seed 42, each run in its own process. "
         f"{training['useful_tokens']} useful (non-padding) tokens of which {training['supervised_tokens']} "
         f"supervised; padding would add {padded:.0%} at this batch size in random order. Machine limit: dense "
-        "2048x2048 matmul " + ", ".join(f"{v / 1e9:.0f} GFLOP/s in {k}" for k, v in sorted(peaks.items()))
-        + ", measured in the session of each run. MFU = needed FLOPs (`throughput.lora_train_flops`: frozen base, "
+        "2048x2048 matmul, measured in the session of each run: " + _peak_ranges(runs, peaks)
+        + ". MFU = needed FLOPs (`throughput.lora_train_flops`: frozen base, "
         "LoRA, causal attention, vocabulary projection at supervised positions only) / time / the peak of the "
         "run's format; \"MFU of bf16 peak\" divides by the bf16 peak, the most this machine's matmul units do. A "
         "bf16 run keeps the frozen base in bf16 and trains under autocast (`precision: bf16`, what `auto` picks on "
         "this CPU); the LoRA weights and optimizer state stay fp32. "
-        + (f"The last session ran only {', '.join(rerun)} (`--systems`), in " if rerun else "The section took ")
+        + (f"Rows rerun alone (`--systems`) since the last full run: {'; '.join(rerun)}. The last of those runs "
+           "took " if rerun else "The section took ")
         + f"{training.get('minutes', 0):.0f} min.", ""]
     if OURS_BF16 in text and "bf16" in trl:
         ours = text[OURS_BF16]
@@ -174,6 +175,17 @@ def _profile_lines(profile: dict) -> list[str]:
             top = ", ".join(f"`{name}` {sec:.3f} s" for name, sec in profile[p]["top other operators"].items())
             lines.append(f"Largest \"other operators\", {paths[p]}: {top}.")
     return lines + [""]
+
+
+def _peak_ranges(runs: dict, latest: dict) -> str:
+    """Each format's matmul peaks over the sessions the rows come from ("152-197 GFLOP/s in fp32")."""
+    found = {}
+    for run in runs.values():
+        found.setdefault(run["precision"], set()).add(round(run["peak_flops"] / 1e9))
+    for fmt, value in latest.items():
+        found.setdefault(fmt, set()).add(round(value / 1e9))
+    return ", ".join(f"{min(v)}-{max(v)} GFLOP/s in {k}" if len(v) > 1 else f"{min(v)} GFLOP/s in {k}"
+                     for k, v in sorted(found.items()))
 
 
 def _percent(value) -> str:
