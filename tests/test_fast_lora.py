@@ -4,7 +4,12 @@ import pytest
 import torch
 
 from instructrec_peft.errors import ArgumentError
-from instructrec_peft.training.fast_lora import FastDropout, lora_inputs_in_autocast, use_fast_dropout
+from instructrec_peft.training.fast_lora import (
+    FastDropout,
+    lora_input_layers,
+    lora_inputs_in_autocast,
+    use_fast_dropout,
+)
 
 
 def test_fast_dropout_is_inverted_bernoulli_dropout():
@@ -58,16 +63,16 @@ def test_lora_inputs_skip_the_cast_inside_the_context_only(tiny_assets):
     base = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"], dtype=torch.bfloat16)
     model = get_peft_model(base, LoraConfig(target_modules="all-linear", task_type="CAUSAL_LM",
                                             trainable_token_indices={"embed_tokens": [1, 2]}))
-    layers = [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")]
+    layers = lora_input_layers(model)
     assert layers and all(m.cast_input_dtype_enabled for m in layers)
     ids = torch.tensor([[1, 5, 7, 2, 9]])
     with torch.autocast("cpu", dtype=torch.bfloat16):
         cast = model(input_ids=ids, labels=ids).loss
-        with lora_inputs_in_autocast(model, active=True):
+        with lora_inputs_in_autocast(layers):
             assert not any(m.cast_input_dtype_enabled for m in layers)
             uncast = model(input_ids=ids, labels=ids).loss
     assert all(m.cast_input_dtype_enabled for m in layers)
     # LoRA B starts at zero: the adapted model is the base either way, in bf16 arithmetic.
     assert torch.isclose(cast, uncast, atol=1e-2)
-    with lora_inputs_in_autocast(model, active=False):
+    with lora_inputs_in_autocast([]):
         assert all(m.cast_input_dtype_enabled for m in layers)

@@ -406,9 +406,9 @@ def _check_ids_match(raw: pd.DataFrame, cleaned: pd.DataFrame, report: CleaningR
     if not report.unknown_items:
         return
     ids = raw["item_id"].dropna()
-    unmatched = ids[~ids.isin(catalog.texts)]
-    example, catalogued = unmatched.iloc[0], next(iter(catalog.texts), None)
-    if cleaned.empty and not ids.isin(catalog.texts).any():
+    known = ids.isin(catalog.texts)
+    example, catalogued = ids[~known].iloc[0], next(iter(catalog.texts), None)
+    if cleaned.empty and not known.any():
         raise DataError(f"{where}: none of the item ids in column {column!r} is in the catalogue {catalog.source} "
                         f"(e.g. {example!r} in the log, {catalogued!r} in the catalogue); check item_column and "
                         "item_id_column")

@@ -47,11 +47,10 @@ from ..instructions.tokenization import PromptEncoder
 from ..models.config import parse_config
 from ..models.loading import item_tokens_of, load_adapter, load_base_model, load_tokenizer
 from ..models.workspace import Workspace, eval_rows
-from ..run_dir import RunDir
 from ..training.item_init import item_token_model
 from .plots import curve_panels, metric_bars
 from .report_store import SectionStore
-from .runs import run_measured
+from .runs import measured_tuning, run_measured
 
 
 @dataclass(frozen=True)
@@ -164,16 +163,10 @@ def _tune(ctx: Context, name: str, config: Path, overrides: list[str]) -> tuple[
     argv = [str(config), "--output_dir", str(out), "--precision", "fp32", *overrides]
     if ctx.smoke:
         argv += ["--max_steps", "2", "--eval_steps", "1", "--eval_users", "2"]
-    run = run_measured([sys.executable, str(ctx.paths.tune), *argv])
-    folder = RunDir(out)
-    results, state = folder.read_json(folder.TRAIN_RESULTS), folder.read_json(folder.trainer_state.name)
-    per_step = results["train_runtime"] / max(1, state["global_step"])
-    perf = {"train seconds": results["train_runtime"], "tokens": results["train_tokens"],
-            "tokens/s": results["train_tokens_per_second"], "process seconds": run.seconds,
-            "peak RSS MB": run.peak_rss_mb, "steps": state["global_step"],
-            "curve": {str(round(e["step"] * per_step)): e["eval_ndcg@10"] for e in state["log_history"]
-                      if "eval_ndcg@10" in e},
-            "loss": {str(e["step"]): e["loss"] for e in state["log_history"] if "loss" in e}}
+    perf, state = measured_tuning(ctx.paths.tune, argv, out)
+    per_step = perf["train seconds"] / max(1, perf["steps"])
+    perf["curve"] = {str(round(e["step"] * per_step)): e["eval_ndcg@10"] for e in state["log_history"]
+                     if "eval_ndcg@10" in e}
     return out, argv, perf
 
 

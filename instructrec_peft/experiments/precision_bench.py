@@ -13,14 +13,13 @@ time, and the metrics with 95% bootstrap intervals and the paired bf16 - fp32 di
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 from ..evaluation.metrics.bootstrap import paired_ci, per_user
 from ..evaluation.ranking import ranks_table
 from .report_store import SectionStore
-from .runs import run_measured
+from .runs import measured_tuning
 
 __all__ = ["CONFIGS", "PRECISIONS", "run_precision", "render"]
 
@@ -31,19 +30,12 @@ TABLES = {"loo": (("hr@1", "hr@5", "ndcg@5", "ndcg@10", "mrr"), ("hr@1", "ndcg@1
 
 
 def _tune(root: Path, name: str, precision: str, outputs: Path, smoke: bool) -> tuple[Path, dict]:
-    from ..run_dir import RunDir
-
     out = outputs / f"{'smoke-' if smoke else ''}precision-{name}-{precision}"
     argv = [str(root / "recipes" / "configs" / CONFIGS[name]), "--output_dir", str(out), "--precision", precision,
             "--quantization", "none", "--eval_strategy", "no", "--save_strategy", "no", "--logging_steps", "5"]
     if smoke:
         argv += ["--max_steps", "2", "--logging_steps", "1"]
-    run = run_measured([sys.executable, str(root / "recipes" / "tune.py"), *argv])
-    folder = RunDir(out)
-    results, state = folder.read_json(folder.TRAIN_RESULTS), folder.read_json(folder.trainer_state.name)
-    return out, {"train seconds": results["train_runtime"], "tokens/s": results["train_tokens_per_second"],
-                 "steps": state["global_step"], "process seconds": run.seconds, "peak RSS MB": run.peak_rss_mb,
-                 "loss": {str(e["step"]): e["loss"] for e in state["log_history"] if "loss" in e}}
+    return out, measured_tuning(root / "recipes" / "tune.py", argv, out)[0]
 
 
 def _evaluate(name: str, out: Path, users: int) -> dict:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["MeasuredRun", "run_measured", "high_water_mb"]
+__all__ = ["MeasuredRun", "run_measured", "high_water_mb", "measured_tuning"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,18 @@ def run_measured(argv: Sequence[str], *, env: dict | None = None, cwd=None, poll
         scale = 1024 * 1024 if sys.platform == "darwin" else 1024
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale
     return MeasuredRun(tuple(argv), seconds, peak)
+
+
+def measured_tuning(tune_script: str | Path, argv: Sequence[str], out: str | Path) -> tuple[dict, dict]:
+    """Run ``recipes/tune.py argv`` (writing to ``out``) in its own process; returns its record
+    (train seconds, tokens, tokens/s, steps, process seconds, peak RSS MB, loss by step) and the
+    trainer state it saved."""
+    from ..run_dir import RunDir
+
+    run = run_measured([sys.executable, str(tune_script), *argv])
+    folder = RunDir(out)
+    results, state = folder.read_json(folder.TRAIN_RESULTS), folder.read_json(folder.trainer_state.name)
+    return {"train seconds": results["train_runtime"], "tokens": results["train_tokens"],
+            "tokens/s": results["train_tokens_per_second"], "process seconds": run.seconds,
+            "peak RSS MB": run.peak_rss_mb, "steps": state["global_step"],
+            "loss": {str(e["step"]): e["loss"] for e in state["log_history"] if "loss" in e}}, state

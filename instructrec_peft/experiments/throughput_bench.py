@@ -141,18 +141,17 @@ def child_train(args) -> dict:
     precision = options.pop("precision", "bf16" if args.bf16 else "fp32")
     if kind == "items":
         return _train_items(args, precision, options)
-    demo = _demo(args, with_log=False)
-    model_args, tokenizer = demo.model_args, demo.tokenizer
-    data = datasets.load_from_disk(args.data)
-    common = _common(args)
     if kind == "ours":
         trainer = _ours_text_trainer(args, options, precision)
         used = {"padding_free": trainer.padding_free, "completion_only_logits": trainer.completion_only_logits}
     else:
         from trl import SFTConfig, SFTTrainer
 
+        demo = _demo(args, with_log=False)
+        model_args, tokenizer = demo.model_args, demo.tokenizer
+        data = datasets.load_from_disk(args.data)
         # TRL's bf16 on a CPU needs use_cpu, which our config sets itself on a machine without an accelerator.
-        config = SFTConfig(**common, completion_only_loss=True, max_length=None, bf16=precision == "bf16",
+        config = SFTConfig(**_common(args), completion_only_loss=True, max_length=None, bf16=precision == "bf16",
                            use_cpu=not torch.cuda.is_available(), **options)
         # The frozen base in the run's format, as ours loads it.
         model = load_base_model(replace(model_args, dtype="bfloat16" if precision == "bf16" else "float32"))
@@ -204,9 +203,8 @@ def child_profile(args) -> dict:
         trainer = result.trainer
         heads = {len(trainer.item_tokens)}
     else:
-        trainer = _ours_text_trainer(replace(args, steps=3), dict(completion_only_logits=True), precision,
+        trainer = _ours_text_trainer(args, dict(completion_only_logits=True, max_steps=3), precision,
                                      callbacks=[profiler])
-        trainer.args.max_steps = 3
         trainer.train()
         heads = {trainer.model.get_output_embeddings().weight.shape[0]}
     return {**step_breakdown(profiler.profile, heads), "precision": precision}

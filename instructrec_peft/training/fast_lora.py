@@ -28,7 +28,7 @@ from torch import nn
 
 from ..errors import ArgumentError
 
-__all__ = ["FastDropout", "use_fast_dropout", "lora_inputs_in_autocast"]
+__all__ = ["FastDropout", "use_fast_dropout", "lora_input_layers", "lora_inputs_in_autocast"]
 
 
 class FastDropout(nn.Module):
@@ -71,13 +71,19 @@ def use_fast_dropout(model: nn.Module) -> int:
     return replaced
 
 
+def lora_input_layers(model: nn.Module) -> list[nn.Module]:
+    """The layers of ``model`` that cast their input to their weights' dtype (PEFT's
+    ``cast_input_dtype_enabled``), found once so a training step does not walk the model."""
+    return [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")]
+
+
 @contextlib.contextmanager
-def lora_inputs_in_autocast(model: nn.Module, active: bool):
-    """A context in which LoRA layers take their input as it comes (under autocast, its bf16/fp16).
+def lora_inputs_in_autocast(layers: list[nn.Module]):
+    """A context in which ``layers`` (:func:`lora_input_layers`) take their input as it comes
+    (under autocast, its bf16/fp16).
 
     PEFT's own ``disable_input_dtype_casting`` sets the same flag, but fails on a model with
     trainable item-token rows (their layer has no such flag); this sets it where it exists."""
-    layers = [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")] if active else []
     saved = [m.cast_input_dtype_enabled for m in layers]
     for layer in layers:
         layer.cast_input_dtype_enabled = False

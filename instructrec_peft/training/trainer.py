@@ -48,7 +48,7 @@ from ..models.loading import is_prompt_learning, load_base_model, load_tokenizer
 from ..models.precision import with_precision
 from ..run_dir import RunDir
 from .collator import CompletionOnlyCollator
-from .fast_lora import lora_inputs_in_autocast, use_fast_dropout
+from .fast_lora import lora_input_layers, lora_inputs_in_autocast, use_fast_dropout
 from .item_training import ItemLogits, encode_item_rows, item_token_loss
 from .packing import isolates_packed_sequences
 
@@ -110,8 +110,9 @@ class InstructRecTrainer(Trainer):
         if args.fast_lora_dropout:
             use_fast_dropout(model)
         # Recomputing activations (gradient checkpointing) must cast as the first forward did.
-        self.autocast_lora_inputs = (args.autocast_lora_inputs and args.resolved_precision in ("bf16", "fp16")
-                                     and not args.gradient_checkpointing)
+        uncast = (args.autocast_lora_inputs and args.resolved_precision in ("bf16", "fp16")
+                  and not args.gradient_checkpointing)
+        self.lora_input_layers = lora_input_layers(model) if uncast else []
         if item_tokens is not None:
             # PEFT would save the whole resized embedding matrix (twice, input and tied head) on
             # seeing a vocabulary larger than the base's; the trained rows are in the adapter already.
@@ -161,7 +162,7 @@ class InstructRecTrainer(Trainer):
             # Project to the vocabulary only the positions whose next token is a label;
             # `completion_loss` pairs them with those labels.
             inputs = {**inputs, "logits_to_keep": completion_positions(inputs["labels"])}
-        with lora_inputs_in_autocast(model, self.autocast_lora_inputs and model.training):
+        with lora_inputs_in_autocast(self.lora_input_layers if model.training else []):
             if self.item_tokens is not None and "labels" in inputs:
                 # Trainer's loss bookkeeping stays; the "model" it calls returns item logits only.
                 model = ItemLogits(model, self.item_tokens.id_range, autocast=self.accelerator.autocast)
