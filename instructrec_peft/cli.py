@@ -48,6 +48,8 @@ def make_parser() -> argparse.ArgumentParser:
     rec.add_argument("--intention", help="what the user is looking for now, e.g. 'a Crime, Thriller movie'")
     rec.add_argument("-k", type=int, default=10, help="how many items")
     rec.add_argument("--explain", action="store_true", help="a generated reason for each item")
+    rec.add_argument("--trust_remote_code", action="store_true",
+                     help="run Python code shipped with the base model (never turned on by the adapter's folder)")
 
     app = commands.add_parser("app", help="a Gradio app to try an adapter in the browser (the app extra)")
     app.add_argument("adapter", help="a tuning run's output directory")
@@ -55,6 +57,8 @@ def make_parser() -> argparse.ArgumentParser:
     app.add_argument("--port", type=int, default=7860)
     app.add_argument("-k", type=int, default=10, help="how many items")
     app.add_argument("--no-explain", action="store_true", help="no generated reasons (faster)")
+    app.add_argument("--trust_remote_code", action="store_true",
+                     help="run Python code shipped with the base model (never turned on by the adapter's folder)")
 
     push = commands.add_parser("push", help="share an adapter on the Hugging Face Hub")
     push.add_argument("output_dir", help="the output directory of a tuning run")
@@ -70,6 +74,8 @@ def make_parser() -> argparse.ArgumentParser:
     push.add_argument("--merged-repo-id", help="repository of the merged model; default <repo_id>-merged")
     push.add_argument("--with-app", nargs="?", const="", metavar="SPACE_ID",
                       help="also create a Gradio Space that demos the adapter; default <repo_id>-demo")
+    push.add_argument("--trust_remote_code", action="store_true",
+                      help="with --merge: run Python code shipped with the base model (never turned on by the folder)")
     return parser
 
 
@@ -111,7 +117,7 @@ def push(args: argparse.Namespace) -> int:
     info = push_adapter(args.output_dir, args.repo_id, base_model=args.base_model_id, private=args.private or None,
                         revision=args.revision, commit_message=args.commit_message, license=args.license,
                         dataset_id=args.dataset_id, merge=args.merge, merged_repo_id=args.merged_repo_id,
-                        space_id=space_id)
+                        space_id=space_id, trust_remote_code=args.trust_remote_code)
     print(f"pushed to {args.repo_id}: {info.commit_url}")
     if space_id:
         from huggingface_hub import constants
@@ -125,7 +131,7 @@ def recommend(args: argparse.Namespace) -> int:
     from .inference.app import load_recommender, recommend_rows
 
     history = [line.strip() for line in sys.stdin if line.strip()] if args.history == ["-"] else args.history
-    rec, _ = load_recommender(args.adapter)
+    rec, _ = load_recommender(args.adapter, trust_remote_code=args.trust_remote_code)
     rows = recommend_rows(rec, history, args.intention or "", k=args.k, explain=args.explain)
     width = len(str(len(rows)))
     for rank, item, score, reason in rows:
@@ -138,7 +144,7 @@ def recommend(args: argparse.Namespace) -> int:
 def app(args: argparse.Namespace) -> int:
     from .inference.app import build_app, load_recommender
 
-    rec, items = load_recommender(args.adapter, args.feedback)
+    rec, items = load_recommender(args.adapter, args.feedback, trust_remote_code=args.trust_remote_code)
     build_app(rec, items, k=args.k, explain=not args.no_explain).launch(server_port=args.port)
     return 0
 

@@ -48,6 +48,8 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     parser.add_argument("--seed", type=int, default=42, help="candidate sampling seed")
     parser.add_argument("--output", help="write the metrics as JSON here")
     parser.add_argument("--by", choices=GROUP_NAMES, help="also report metrics per template or per aspect level")
+    parser.add_argument("--trust_remote_code", action="store_true",
+                        help="run Python code shipped with the base model (off unless given here)")
     parser.add_argument("--templates", nargs="+",
                         help="templates for --by (default: the adapter's manifest; zero-shot: one per task form)")
     return parser
@@ -66,9 +68,10 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from .ranking import format_table
 
     if args.adapter:
-        model_args, data_args = saved_configs(args.adapter)
+        model_args, data_args = saved_configs(args.adapter, trust_remote_code=args.trust_remote_code)
     else:
-        model_args = ModelArguments(model_name_or_path=args.model, quantization=args.quantization)
+        model_args = ModelArguments(model_name_or_path=args.model, quantization=args.quantization,
+                                    trust_remote_code=args.trust_remote_code)
         data_args = DataArguments()
     if args.config:
         _, data_args, _ = parse_config([args.config, "--model_name_or_path", model_args.model_name_or_path])

@@ -80,12 +80,12 @@ def export_folder(output_dir: str | Path, destination: str | Path, *, repo_id: s
 
 
 def merge_into(output_dir: str | Path, destination: str | Path, *, adapter_repo: str | None = None,
-               base_model: str | None = None) -> Path:
+               base_model: str | None = None, trust_remote_code: bool = False) -> Path:
     """Save the adapter merged into a full-precision base (``save_pretrained``, safetensors), with a card."""
     from ..models.config import saved_configs
     from ..models.loading import load_adapter, load_tokenizer
 
-    args = replace(saved_configs(output_dir)[0], quantization="none")
+    args = replace(saved_configs(output_dir, trust_remote_code=trust_remote_code)[0], quantization="none")
     if args.peft_method != "lora":
         raise ArgumentError(f"only LoRA adapters merge into the base weights; this one is {args.peft_method}")
     model = load_adapter(str(output_dir), model_args=args).merge_and_unload()
@@ -112,7 +112,7 @@ def _merged_card(destination: Path, adapter_repo: str | None, base: str | None) 
 def push_adapter(output_dir: str | Path, repo_id: str, *, base_model: str | None = None, private: bool | None = None,
                  revision: str | None = None, commit_message: str | None = None, token: str | None = None,
                  license: str | None = None, dataset_id: str | None = None, merge: bool = False,
-                 merged_repo_id: str | None = None, space_id: str | None = None):
+                 merged_repo_id: str | None = None, space_id: str | None = None, trust_remote_code: bool = False):
     """Export ``output_dir`` and upload it to ``repo_id``; returns the ``CommitInfo`` (of the
     adapter repository; with ``merge`` the merged model goes to ``merged_repo_id``; with
     ``space_id`` a Gradio Space demoing the adapter goes there, see :mod:`.space`)."""
@@ -127,7 +127,8 @@ def push_adapter(output_dir: str | Path, repo_id: str, *, base_model: str | None
                                license=license, dataset_id=dataset_id)
         uploads = [(repo_id, folder, "model")]
         if merge:
-            merged = merge_into(output_dir, Path(tmp) / "merged", adapter_repo=repo_id, base_model=base_model)
+            merged = merge_into(output_dir, Path(tmp) / "merged", adapter_repo=repo_id, base_model=base_model,
+                                trust_remote_code=trust_remote_code)
             uploads.append((merged_repo_id or f"{repo_id}-merged", merged, "model"))
         if space_id:
             uploads.append((space_id, space_folder(output_dir, repo_id, Path(tmp) / "space"), "space"))

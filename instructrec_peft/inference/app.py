@@ -20,7 +20,7 @@ USER = "app"  # the feedback log's user id for choices made in the app
 COLUMNS = ["rank", "item", "score", "why"]
 
 
-def adapter_catalog(adapter: str):
+def adapter_catalog(adapter: str, trust_remote_code: bool = False):
     """What a text-only adapter recommends from: its training data's catalogue (``None`` for an
     item-token adapter, which carries its own items)."""
     from ..models.config import saved_configs
@@ -29,7 +29,7 @@ def adapter_catalog(adapter: str):
 
     if item_tokens_of(adapter) is not None:
         return None
-    _, data_args = saved_configs(adapter)
+    _, data_args = saved_configs(adapter, trust_remote_code=trust_remote_code)
     if data_args is None:
         raise ArgumentError(f"{adapter}: no data settings saved; pass a catalogue through the Python API")
     return load_log(data_args).catalog
@@ -48,7 +48,8 @@ def read_catalog(path: str):
     return ItemCatalog(frame, ("text",), category_field="categories", max_text_chars=10**6, source=path)
 
 
-def load_recommender(adapter: str, feedback: str | None = None, catalog_file: str | None = None):
+def load_recommender(adapter: str, feedback: str | None = None, catalog_file: str | None = None, *,
+                     trust_remote_code: bool = False):
     """The adapter's Recommender (feedback to ``feedback``, default ``<adapter>/feedback.jsonl``)
     and the titles of the items it recommends from. ``adapter`` is a run folder or a Hub repo id
     (downloaded first); ``catalog_file`` replaces the training data's catalogue (see
@@ -61,8 +62,8 @@ def load_recommender(adapter: str, feedback: str | None = None, catalog_file: st
         from huggingface_hub import snapshot_download
 
         adapter = snapshot_download(adapter)
-    catalog = read_catalog(catalog_file) if catalog_file else adapter_catalog(adapter)
-    rec = Recommender.from_pretrained(adapter, catalog=catalog)
+    catalog = read_catalog(catalog_file) if catalog_file else adapter_catalog(adapter, trust_remote_code)
+    rec = Recommender.from_pretrained(adapter, catalog=catalog, trust_remote_code=trust_remote_code)
     rec.feedback_path = feedback or str(Path(adapter) / "feedback.jsonl")
     items = list(rec.item_tokens.texts) if catalog is None else [catalog.text(i) for i in catalog.texts]
     return rec, items

@@ -89,9 +89,13 @@ class Recommender:
 
     @classmethod
     def from_pretrained(cls, adapter: str, *, catalog=None, base_model=None, model_args=None,
-                        revision: str | None = None,
-                        scoring: str | None = None) -> "Recommender":
-        """Load an adapter directory or Hub repository: its base model, adapter, tokenizer, manifest."""
+                        revision: str | None = None, scoring: str | None = None,
+                        trust_remote_code: bool = False) -> "Recommender":
+        """Load an adapter directory or Hub repository: its base model, adapter, tokenizer, manifest.
+
+        ``trust_remote_code`` runs Python code shipped with the base model or tokenizer; only this
+        argument turns it on, never a setting saved in the adapter's folder.
+        """
         from ..models.loading import load_adapter
 
         path = Path(adapter)
@@ -101,8 +105,8 @@ class Recommender:
             path = Path(snapshot_download(adapter, revision=revision))
         from transformers import AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = load_adapter(str(path), base=base_model, model_args=model_args)
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        model = load_adapter(str(path), base=base_model, model_args=model_args, trust_remote_code=trust_remote_code)
         return cls(model, tokenizer, Manifest.load(path), catalog=catalog, scoring=scoring)
 
     @classmethod

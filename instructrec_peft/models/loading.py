@@ -228,11 +228,14 @@ def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: b
     return peft_model
 
 
-def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None = None):
+def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None = None, *,
+                 trust_remote_code: bool = False):
     """A tuned adapter on its base model, loaded as it was trained (same quantisation).
 
     ``model_args`` defaults to the model section of ``instructrec_config.json`` in the adapter
-    directory; ``base`` may be an already-loaded base model to reuse. An adapter with item tokens
+    directory, with ``trust_remote_code`` the caller's (never the folder's: see
+    :func:`~instructrec_peft.models.config.saved_configs`); ``base`` may be an already-loaded base
+    model to reuse. An adapter with item tokens
     (its manifest says so) gets the base's embeddings resized to hold them first, which is all
     plain PEFT needs too: ``base.resize_token_embeddings(len(tokenizer))``.
     """
@@ -242,7 +245,8 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
     adapter_dir = Path(adapter_dir)
     _require_safetensors(adapter_dir)
     if model_args is None:
-        model_args = saved_configs(adapter_dir, hint="pass model_args for adapters not written by us")[0]
+        model_args = saved_configs(adapter_dir, hint="pass model_args for adapters not written by us",
+                                   trust_remote_code=trust_remote_code)[0]
     base = base if base is not None else load_base_model(model_args)
     tokens = item_tokens_of(adapter_dir)
     if tokens is not None:
