@@ -81,11 +81,13 @@ def recommend_rows(rec, liked: Sequence[str], intention: str = "", k: int = 10, 
             for rank, (item, score) in enumerate(zip(items, scores), start=1)]
 
 
-def record_choice(rec, item: str | None, accepted: bool) -> str:
-    """Write the user's verdict on ``item`` to the feedback log; a line saying what was recorded."""
+def record_choice(rec, item: str | None, accepted: bool, liked: Sequence[str] = ()) -> str:
+    """Write the user's verdict on ``item`` to the feedback log, with the items the user had
+    picked (``liked``: the app's users are anonymous, so the record carries its own history, which
+    a tuning round on the log reads); a line saying what was recorded."""
     if not item:
         raise ArgumentError("choose one of the recommended items first")
-    rec.record_feedback(USER, item, accepted)
+    rec.record_feedback(USER, item, accepted, history=list(liked) or None)
     return f"Recorded: {'accepted' if accepted else 'rejected'} {item} ({rec.feedback_path})"
 
 
@@ -103,9 +105,9 @@ def build_app(rec, items: Sequence[str], *, k: int = 10, explain: bool = True, t
             raise gr.Error(str(err)) from None
         return rows, gr.update(choices=[row[1] for row in rows], value=rows[0][1] if rows else None)
 
-    def on_choice(item, accepted):
+    def on_choice(item, accepted, liked):
         try:
-            return record_choice(rec, item, accepted)
+            return record_choice(rec, item, accepted, liked or [])
         except ArgumentError as err:
             raise gr.Error(str(err)) from None
 
@@ -124,6 +126,6 @@ def build_app(rec, items: Sequence[str], *, k: int = 10, explain: bool = True, t
             reject = gr.Button("Reject", elem_id="reject")
         status = gr.Markdown(elem_id="status")
         go.click(on_recommend, [liked, intention], [table, chosen])
-        accept.click(lambda item: on_choice(item, True), [chosen], [status])
-        reject.click(lambda item: on_choice(item, False), [chosen], [status])
+        accept.click(lambda item, picked: on_choice(item, True, picked), [chosen, liked], [status])
+        reject.click(lambda item, picked: on_choice(item, False, picked), [chosen, liked], [status])
     return demo

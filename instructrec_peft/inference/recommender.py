@@ -316,12 +316,14 @@ class Recommender:
                        intention: str | None = None) -> list[list[str]]:
         return [self.recommend(history, k, intention) for history in histories]
 
-    def record_feedback(self, user: str, item: str, accepted: bool, comment: str | None = None) -> Feedback:
-        """Append what ``user`` did with a recommended ``item`` to the feedback log (``feedback_path``)."""
+    def record_feedback(self, user: str, item: str, accepted: bool, comment: str | None = None,
+                        history: Sequence[str] | None = None) -> Feedback:
+        """Append what ``user`` did with a recommended ``item`` to the feedback log (``feedback_path``);
+        ``history``: the items the user had when choosing, for users the interaction log does not know."""
         if self.feedback_path is None:
             raise ArgumentError("no feedback log: set Recommender.feedback_path (a .jsonl file) first")
         return FeedbackLog(self.feedback_path).append(Feedback(user=user, item=item, accepted=accepted,
-                                                               comment=comment))
+                                                               comment=comment, history=history))
 
     def explain(self, history: Sequence[str], item: str, max_new_tokens: int = 48) -> str:
         """A short natural-language reason, generated greedily by the model."""

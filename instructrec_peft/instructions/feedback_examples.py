@@ -7,7 +7,10 @@ it was accepted and No if it was rejected:
 * P2: a first-person statement built from the user's *other* feedback ("I liked A. I did not
   like B."), so the example teaches the model to read stated taste, never to copy the answer.
 
-Items may be given by catalogue id or by their exact text; users must be in the log.
+Items may be given by catalogue id or by their exact text. A record's history is the user's
+train sequence in the log, or, for a record that carries its own ``history`` (the app's anonymous
+sessions), that list; a record with neither is refused. "Other feedback" is the same user's, or for
+records with their own history, the same session's (same user and history).
 
 >>> rows = feedback_examples(FeedbackLog("feedback.jsonl").read(), split, catalog)   # doctest: +SKIP
 """
@@ -27,12 +30,13 @@ __all__ = ["feedback_examples", "preference_from_feedback", "P1_TEMPLATE", "P2_T
 P1_TEMPLATE, P2_TEMPLATE = "p1-i0-pointwise-1", "p2-i0-pointwise-1"
 
 
-def _item_id(record: Feedback, catalog, by_text: dict[str, str]) -> str:
-    if record.item in catalog.texts:
-        return record.item
-    if record.item in by_text:
-        return by_text[record.item]
-    raise DataError(f"feedback of user {record.user!r}: item {record.item!r} is neither an item id nor an item text "
+def _item_id(record: Feedback, catalog, by_text: dict[str, str], item: str | None = None) -> str:
+    item = record.item if item is None else item
+    if item in catalog.texts:
+        return item
+    if item in by_text:
+        return by_text[item]
+    raise DataError(f"feedback of user {record.user!r}: item {item!r} is neither an item id nor an item text "
                     "of the catalogue")
 
 
@@ -52,19 +56,24 @@ def feedback_examples(records: Sequence[Feedback], split, catalog, *, vocabulary
     by_text = {text: item for item, text in catalog.texts.items()}
     resolved = []
     for record in records:
-        if record.user not in split.sequences:
-            raise DataError(f"feedback of user {record.user!r}: the user is not in the interaction log")
-        resolved.append((record, _item_id(record, catalog, by_text)))
+        if record.history is not None:
+            history = [_item_id(record, catalog, by_text, i) for i in record.history]
+            key = (record.user, tuple(history))
+        elif record.user in split.sequences:
+            history, key = split.train_sequence(record.user), (record.user,)
+        else:
+            raise DataError(f"feedback of user {record.user!r}: the user is not in the interaction log and the record "
+                            "carries no history of its own (the app records one)")
+        resolved.append((record, _item_id(record, catalog, by_text), history, key))
     per_user = defaultdict(list)
-    for record, item in resolved:
-        per_user[record.user].append((item, record.accepted))
+    for record, item, _, key in resolved:
+        per_user[key].append((item, record.accepted))
 
     p1, p2 = get_template(P1_TEMPLATE), get_template(P2_TEMPLATE)
     rows: dict[str, list] = {c: [] for c in COLUMNS}
-    for record, item in resolved:
+    for record, item, history, key in resolved:
         answer = "Yes" if record.accepted else "No"
-        history = split.train_sequence(record.user)
-        others = [(i, ok) for i, ok in per_user[record.user] if i != item]
+        others = [(i, ok) for i, ok in per_user[key] if i != item]
         statement = preference_from_feedback([catalog.text(i) for i, ok in others if ok],
                                              [catalog.text(i) for i, ok in others if not ok])
         forms = [(p1, {"history": [catalog.text(i) for i in history]})] if history else []
