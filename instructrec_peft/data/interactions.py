@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import ArgumentError, DataError
 from .atomic import read_atomic
+from .plain_text import plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -338,7 +339,8 @@ class ItemCatalog:
             if len(text) > self.max_text_chars:
                 text = _fit(head, rest, self.max_text_chars)
                 self.truncated += 1
-            self.texts[item] = text
+            # Data text stays text: a title like "<|endoftext|>" must not become that token.
+            self.texts[item] = plain_text(text)
         self._categories = self._parse_categories()
 
     def __len__(self) -> int:
@@ -377,7 +379,7 @@ class ItemCatalog:
                                     f"serialized list (item {item!r}: {text[:80]!r}); load the file so the column is "
                                     "a list (JSON Lines do), or give category_sep for a separated string")
                 labels = text.split(self.category_sep) if text else []
-            labels = [x.strip() for x in labels if x.strip() and x.strip().lower() != "unknown"]
+            labels = [plain_text(x.strip()) for x in labels if x.strip() and x.strip().lower() != "unknown"]
             parsed[item] = list(dict.fromkeys(labels))
         return parsed
 

@@ -65,7 +65,10 @@ def load_recommender(adapter: str, feedback: str | None = None, catalog_file: st
     catalog = read_catalog(catalog_file) if catalog_file else adapter_catalog(adapter, trust_remote_code)
     rec = Recommender.from_pretrained(adapter, catalog=catalog, trust_remote_code=trust_remote_code)
     rec.feedback_path = feedback or str(Path(adapter) / "feedback.jsonl")
-    items = list(rec.item_tokens.texts) if catalog is None else [catalog.text(i) for i in catalog.texts]
+    if catalog is None:
+        items = [rec.label(i) for i in rec.item_tokens.items]  # a shared title shows its id
+    else:
+        items = [catalog.text(i) for i in catalog.texts]
     return rec, items
 
 
@@ -74,8 +77,13 @@ def recommend_rows(rec, liked: Sequence[str], intention: str = "", k: int = 10, 
     if not liked:
         raise ArgumentError("pick at least one item the user liked")
     intention = intention.strip() or None
-    items = rec.recommend(list(liked), k=k, intention=intention)
-    scores = rec.score(list(liked), items, intention=intention)
+    if rec.item_tokens is not None:
+        # By id: a title shared by two items is shown with its id, never mistaken for the other.
+        top = rec.top_items(list(liked), k=k, intention=intention)
+        items, scores = [rec.label(item) for item, _ in top], [score for _, score in top]
+    else:
+        items = rec.recommend(list(liked), k=k, intention=intention)
+        scores = rec.score(list(liked), items, intention=intention)
     return [[rank, item, round(float(score), 3),
              " ".join(rec.explain(list(liked), item).split()) if explain else ""]
             for rank, (item, score) in enumerate(zip(items, scores), start=1)]

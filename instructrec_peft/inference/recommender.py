@@ -19,6 +19,7 @@ after tuning a token initialised from their text.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -26,6 +27,7 @@ from typing import Sequence
 import torch
 
 from ..data.feedback import Feedback, FeedbackLog
+from ..data.plain_text import plain_text
 from ..errors import ArgumentError
 from ..instructions.item_tokens import ItemTokens
 from ..instructions.manifest import Manifest
@@ -81,7 +83,10 @@ class Recommender:
         if manifest.item_tokens:
             self.item_tokens = ItemTokens.from_dict(manifest.item_tokens)
             self.item_tokens.check(tokenizer, "the adapter's manifest")
-            self._by_text = {text: item for item, text in zip(self.item_tokens.items, self.item_tokens.texts)}
+            # A text may name several items (ML-100K has two "Hamlet (1996)"): all are kept, so that
+            # such a title is refused as ambiguous instead of silently meaning one of them.
+            self._by_text: dict[str, list[str]] = {}
+            self._index_texts(zip(self.item_tokens.items, self.item_tokens.texts))
         if catalog is not None:
             self.set_catalog(catalog)
 
@@ -122,8 +127,8 @@ class Recommender:
         """The items ``recommend`` may return: an ItemCatalog or a list of item texts."""
         if self.item_tokens is not None:
             # Item-token adapters know their items; a catalogue only adds text lookups.
-            self._by_text.update({text: item for item, text in getattr(catalog, "texts", {}).items()
-                                  if item in self.item_tokens})
+            self._index_texts((item, text) for item, text in getattr(catalog, "texts", {}).items()
+                              if item in self.item_tokens)
             return
         texts = list(dict.fromkeys(catalog.texts.values() if hasattr(catalog, "texts") else catalog))
         if not texts:
@@ -148,29 +153,55 @@ class Recommender:
                     return template
         raise ArgumentError(f"no {wanted_p}/{wanted_i}/{task} template answers with {{{response}}}")
 
+    def _index_texts(self, pairs) -> None:
+        for item, text in pairs:
+            for key in {text, plain_text(text)}:
+                found = self._by_text.setdefault(key, [])
+                if item not in found:
+                    found.append(item)
+
     def _item(self, item: str) -> str:
-        """An item id of the item-token map, given its id or its text."""
+        """An item id of the item-token map, given its id or its text (a text that names several
+        items is refused, listing their ids)."""
+        if not isinstance(item, str):
+            raise ArgumentError(f"an item is given by its id or its text (a string), got {type(item).__name__}")
         if item in self.item_tokens:
             return item
-        if item in self._by_text:
-            return self._by_text[item]
+        text, marker, labelled = item.rpartition(" [id ")
+        if marker and labelled.endswith("]") and labelled[:-1] in self.item_tokens \
+                and self.item_tokens.text(labelled[:-1]) == text:
+            return labelled[:-1]  # the form label() shows an ambiguous title in
+        found = self._by_text.get(item) or self._by_text.get(plain_text(item))
+        if found and len(found) == 1:
+            return found[0]
+        if found:
+            raise ArgumentError(f"{item!r} is the text of {len(found)} items (ids {', '.join(map(repr, found))}); "
+                                "give the item id instead")
         raise ArgumentError(f"unknown item {item!r}: neither an item id nor an item text of the adapter's "
                             f"{len(self.item_tokens)} items (add_items gives new items a token)")
+
+    def items(self, items: Sequence[str]) -> list[str]:
+        """Item ids for ``items`` given by id or text (item-token adapters); an unknown or ambiguous
+        text is an error naming it, before any model runs."""
+        if self.item_tokens is None:
+            raise ArgumentError("items() maps to item ids for item-token adapters; a text-only adapter takes texts")
+        return [self._item(i) for i in items]
 
     def _shown(self, items: Sequence[str]) -> list[str]:
         """Items as the prompts show them: texts, or (item-token adapters) tokens."""
         if self.item_tokens is None:
-            return list(items)
+            return [plain_text(str(i)) for i in items]
         return [self.item_tokens.show(self._item(i), self.manifest.item_text) for i in items]
 
     def _prompt(self, template: Template, history: Sequence[str], candidates: Sequence[str] = (),
                 intention: str | None = None, preference: str | None = None) -> str:
         history, candidates = self._shown(history), self._shown(candidates)
         values = {"target": "", "label": "", "answer": "", "choice": ""}
+        # What a user types is text too: "<|item_5|>" in an intention is not item 5's token.
         if intention:
-            values["intention"] = intention
+            values["intention"] = plain_text(intention)
         if preference:
-            values["preference"] = preference
+            values["preference"] = plain_text(preference)
         return template.render(vocabulary=self.manifest.vocabulary, history=list(history), candidates=candidates,
                                count_tokens=self.encoder.count_tokens,
                                max_prompt_tokens=self.manifest.max_prompt_tokens,
@@ -259,19 +290,34 @@ class Recommender:
         return results[:k]
 
     def _recommend_items(self, history, k, intention, preference) -> list[str]:
+        return [self.item_tokens.text(item) for item, _ in self.top_items(history, k, intention, preference)]
+
+    def top_items(self, history: Sequence[str], k: int = 10, intention: str | None = None,
+                  preference: str | None = None) -> list[tuple[str, float]]:
+        """Item-token adapters: the ``k`` best item **ids** with their scores, best first, none
+        from the history (given by ids or unambiguous texts), from one forward pass."""
+        if self.item_tokens is None:
+            raise ArgumentError("top_items ranks item tokens; a text-only adapter recommends with recommend()")
         if k < 1:
             raise ArgumentError(f"k must be >= 1, got {k}")
         if not history and not preference:
             raise ArgumentError("the history is empty: give at least one item or an explicit preference")
+        seen = [self.item_tokens.position(item) for item in self.items(history)]  # checked before the model runs
+        left = len(self.item_tokens) - len(set(seen))
+        if left < k:
+            raise ArgumentError(f"only {left} items are not in the history; asked for {k}")
         template = self._template(intention, preference, task="matching")
         scores = self._item_scores(self._prompt(template, history, (), intention, preference)).clone()
-        seen = [self.item_tokens.position(self._item(i)) for i in history]
         scores[seen] = -torch.inf
-        if len(self.item_tokens) - len(set(seen)) < k:
-            left = len(self.item_tokens) - len(set(seen))
-            raise ArgumentError(f"only {left} items are not in the history; asked for {k}")
-        top = torch.topk(scores, k).indices.tolist()
-        return [self.item_tokens.texts[i] for i in top]
+        top = torch.topk(scores, k)
+        return [(self.item_tokens.items[i], float(s)) for i, s in zip(top.indices.tolist(), top.values.tolist())]
+
+    def label(self, item: str) -> str:
+        """How an item is shown to a person: its text, with its id when the text names several items."""
+        text = self.item_tokens.text(item) if self.item_tokens is not None else item
+        if self.item_tokens is not None and len(self._by_text.get(text, ())) > 1:
+            return f"{text} [id {item}]"
+        return text
 
     def add_items(self, items: Sequence[str], texts: Sequence[str]) -> None:
         """Give items that arrived after tuning a token, initialised from their text (item-token adapters).
@@ -282,9 +328,13 @@ class Recommender:
         if self.item_tokens is None:
             raise ArgumentError("add_items needs an adapter tuned with item_tokens: text-only adapters score any item "
                                 "text already")
-        items, texts = [str(i) for i in items], [str(t) for t in texts]
+        if isinstance(items, str) or isinstance(texts, str):
+            raise ArgumentError("add_items takes a list of item ids and a list of texts, not a single string")
+        items, texts = [str(i) for i in items], [plain_text(str(t)) for t in texts]
         if len(items) != len(texts):
             raise ArgumentError(f"{len(items)} items but {len(texts)} texts")
+        if not items:
+            raise ArgumentError("add_items: no items given")
         known = [i for i in items if i in self.item_tokens]
         if known:
             raise ArgumentError(f"item {known[0]!r} already has a token")
@@ -292,25 +342,36 @@ class Recommender:
 
         from ..models.item_rows import embedding_weights, text_means
 
+        # Everything that can fail on the input runs before anything changes: a failed call
+        # leaves the tokenizer, the embeddings and the map as they were.
         extended = self.item_tokens.extend(items, texts)
         if len(self.tokenizer) != self.item_tokens.id_range.stop:
             raise ArgumentError("the tokenizer has tokens after the item tokens; new item tokens would not be "
                                 "contiguous")
-        new = extended.strings[len(self.item_tokens):]
-        self.tokenizer.add_tokens([AddedToken(s, normalized=False, special=False) for s in new])
-        extended.check(self.tokenizer, "add_items")
         rows = text_means(self.model, self.tokenizer, texts)
-        for weight in embedding_weights(self.model):
-            grow = extended.id_range.stop - weight.shape[0]
-            with torch.no_grad():
-                if grow > 0:
-                    # In place, so every module holding this parameter (a tied head, PEFT's
-                    # trainable-token wrappers) sees the grown matrix.
-                    weight.data = torch.cat([weight.data, weight.data.new_zeros(grow, weight.shape[1])])
-                weight.data[self.item_tokens.id_range.stop:extended.id_range.stop] = rows.to(weight.dtype)
+        new = extended.strings[len(self.item_tokens):]
+        weights = embedding_weights(self.model)
+        saved_tokenizer, saved_weights = copy.deepcopy(self.tokenizer), [w.data for w in weights]
+        try:
+            self.tokenizer.add_tokens([AddedToken(s, normalized=False, special=False) for s in new])
+            extended.check(self.tokenizer, "add_items")
+            for weight in weights:
+                grow = extended.id_range.stop - weight.shape[0]
+                with torch.no_grad():
+                    # A new matrix, assigned in place of the old one, so every module holding this
+                    # parameter (a tied head, PEFT's trainable-token wrappers) sees it, and the old
+                    # one stays intact to fall back to.
+                    grown = torch.cat([weight.data, weight.data.new_zeros(max(grow, 0), weight.shape[1])])
+                    grown[self.item_tokens.id_range.stop:extended.id_range.stop] = rows.to(weight.dtype)
+                    weight.data = grown
+        except BaseException:
+            self.tokenizer.__dict__.update(saved_tokenizer.__dict__)
+            for weight, data in zip(weights, saved_weights):
+                weight.data = data
+            raise
         self.item_tokens = extended
         self.manifest.item_tokens = extended.to_dict()
-        self._by_text.update({text: item for item, text in zip(items, texts)})
+        self._index_texts(zip(items, texts))
 
     def recommend_many(self, histories: Sequence[Sequence[str]], k: int = 10,
                        intention: str | None = None) -> list[list[str]]:

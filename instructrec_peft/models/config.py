@@ -469,14 +469,15 @@ def saved_configs(directory: str | Path, hint: str = "not a folder written by in
 
 def _from_saved(cls, values: dict, path: Path):
     """``cls(**values)`` with a saved file's unknown or wrongly typed fields named, not a TypeError."""
-    known = {f.name: f for f in fields(cls) if f.init}
+    known, types = {f.name: f for f in fields(cls) if f.init}, _field_types()
     values = dict(values)
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ConfigError(f"{path}: unknown {cls.__name__} field(s) {unknown}; was it written by another version "
                           "or edited?")
     for key, value in values.items():
-        values[key] = _check_value(cls.__name__, key, value, known[key].type, path)
+        # get_type_hints, not Field.type: HfArgumentParser rewrites Field.type in place (Optional[str] -> str).
+        values[key] = _check_value(cls.__name__, key, value, types[key], path)
     return cls(**values)
 
 

@@ -12,6 +12,7 @@ from typing import Sequence
 
 import torch
 
+from ..data.plain_text import plain_text
 from ..errors import ArgumentError
 
 __all__ = ["embedding_weights", "text_means"]
@@ -33,7 +34,8 @@ def embedding_weights(model) -> list[torch.nn.Parameter]:
 def text_means(model, tokenizer, texts: Sequence[str]) -> torch.Tensor:
     """(len(texts), d): the mean input embedding of each text's tokens (no special tokens)."""
     weight = embedding_weights(model)[0].detach()
-    ids = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    # A text such as "<|item_5|>" is read as characters, never as the token it spells.
+    ids = tokenizer([plain_text(t) for t in texts], add_special_tokens=False)["input_ids"]
     empty = [t for t, row in zip(texts, ids) if not row]
     if empty:
         raise ArgumentError(f"item text {empty[0]!r} has no tokens to initialise its item token from")
