@@ -94,3 +94,22 @@ def test_a_save_that_fails_midway_leaves_no_adapter_that_loads(tiny_assets, tmp_
     with pytest.raises(OSError, match="disk full"):
         run_tuning(*tiny_configs(tiny_assets, out, max_steps=1))
     assert sorted(p.name for p in out.iterdir()) == []  # no weights, no staging folder left behind
+
+
+def test_resuming_from_the_final_steps_checkpoint_trains_no_further(tiny_assets, tmp_path):
+    # 12 steps make an epoch here, so step 8 is mid-epoch: Trainer skipped 8 batches and took a
+    # ninth step. A kill during the final save leaves exactly this: checkpoint-8, no final adapter.
+    final = dict(max_steps=8, save_strategy="steps", save_steps=4, save_total_limit=None)
+    killed = tmp_path / "killed"
+    run_tuning(*tiny_configs(tiny_assets, killed, **final))
+    straight = load_file(killed / "adapter_model.safetensors")
+    for path in killed.iterdir():
+        if path.is_file():
+            path.unlink()
+    assert latest_checkpoint(killed) == str(killed / "checkpoint-8")
+    result = run_tuning(*tiny_configs(tiny_assets, killed, resume_from_checkpoint="latest", **final))
+    assert result.trainer.state.global_step == 8
+    resumed = load_file(killed / "adapter_model.safetensors")
+    assert resumed.keys() == straight.keys()
+    assert all(torch.equal(resumed[key], straight[key]) for key in straight)
+    assert json.loads((killed / "trainer_state.json").read_text())["global_step"] == 8

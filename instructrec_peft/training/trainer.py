@@ -153,6 +153,15 @@ class InstructRecTrainer(Trainer):
         super().__init__(model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset,
                          processing_class=processing_class, **kwargs)
 
+    def _run_epoch(self, *args, **kwargs):
+        # Resumed from the final step's checkpoint (a kill during the final save), no step is left;
+        # Trainer would still skip the trained batches and take one more step before comparing
+        # with max_steps, writing an adapter the uninterrupted run never had.
+        if 0 < self.state.max_steps <= self.state.global_step:
+            self.control.should_training_stop = True
+            return None
+        return super()._run_epoch(*args, **kwargs)
+
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.padding_free:
             # The all-ones mask was for Trainer's token count; with it, or with a cache, the model
