@@ -11,8 +11,8 @@ from training_helpers import yaml_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ["README.md", "adapter_config.json", "adapter_model.safetensors", "all_results.json", "eval_results.json",
-            "instructrec_config.json", "instructrec_manifest.json", "tokenizer.json", "tokenizer_config.json",
-            "train_results.json", "trainer_state.json"]
+            "instructrec_config.json", "instructrec_manifest.json", "instructrec_run.json", "tokenizer.json",
+            "tokenizer_config.json", "train_results.json", "trainer_state.json"]
 
 
 @pytest.mark.parametrize("launch, world_size", [

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from instructrec_peft.errors import ConfigError
+from instructrec_peft.run_dir import RunDir
 
 EVIL = """
 from pathlib import Path
@@ -44,6 +45,7 @@ def hostile(adapter: Path, tiny_assets, tmp_path: Path, saved_flag: bool) -> tup
     saved = json.loads((folder / "instructrec_config.json").read_text())
     saved["model"].update(model_name_or_path=str(base), trust_remote_code=saved_flag)
     (folder / "instructrec_config.json").write_text(json.dumps(saved))
+    RunDir(folder).write_record()  # the run record guards against torn saves, not against an author
     return folder, marker
 
 

@@ -115,8 +115,13 @@ def test_run_writes_the_expected_files_and_evaluates(tiny_assets, tmp_path):
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [
         "README.md", "adapter_config.json", "adapter_model.safetensors", "all_results.json", "eval_results.json",
+        "instructrec_config.json", "instructrec_manifest.json", "instructrec_run.json", "tokenizer.json",
+        "tokenizer_config.json", "train_results.json", "trainer_state.json"]  # no training_args.bin: a pickle
+    record = json.loads((out / "instructrec_run.json").read_text())  # one commit: every file's sha256 but the card's
+    assert sorted(record["files"]) == [
+        "adapter_config.json", "adapter_model.safetensors", "all_results.json", "eval_results.json",
         "instructrec_config.json", "instructrec_manifest.json", "tokenizer.json", "tokenizer_config.json",
-        "train_results.json", "trainer_state.json"]  # no training_args.bin: a pickle with the hub token
+        "train_results.json", "trainer_state.json"] and record["documents"] == ["README.md"]
     manifest = json.loads((out / "instructrec_manifest.json").read_text())
     assert manifest["eval_template"] == "p1-i0-matching-1"
     assert {t["task"] for t in manifest["templates"]} == {"matching"}

@@ -120,8 +120,10 @@ def bnb_config_source(model: dict) -> str | None:
 
 
 def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model: str | None = None,
-               license: str | None = None, dataset_id: str | None = None, template_path: str | Path | None = None):
-    """The :class:`huggingface_hub.ModelCard` of the run in ``output_dir``."""
+               license: str | None = None, dataset_id: str | None = None, template_path: str | Path | None = None,
+               name: str | None = None):
+    """The :class:`huggingface_hub.ModelCard` of the run in ``output_dir`` (``name``: the run's name,
+    default the folder's, for a card rendered in a staging folder)."""
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
     output_dir = Path(output_dir)
@@ -139,7 +141,7 @@ def build_card(output_dir: str | Path, *, repo_id: str | None = None, base_model
     dataset = str(data.get("dataset") or "interactions")
     dataset_label, dataset_tag = DATASET_LABELS.get(dataset, (Path(dataset).name, None))
     vocabulary = get_vocabulary(manifest.get("vocabulary", "movie"))
-    repo_id = repo_id or f"<namespace>/{output_dir.name}"
+    repo_id = repo_id or f"<namespace>/{name or output_dir.name}"
     protocol = f"loo-random-{manifest.get('num_candidates', 10)}"
     validation = _metrics(evals, "eval_")
 

@@ -58,7 +58,7 @@ def export_folder(output_dir: str | Path, destination: str | Path, *, repo_id: s
     """Write the shareable copy of ``output_dir`` into ``destination`` (which must not exist yet)."""
     run, destination = RunDir(output_dir), Path(destination)
     output_dir = run.path
-    run.require_adapter("share: ")
+    run.open().require_adapter("share: ")
     base = base_model_id(output_dir, base_model)
     if base is None:
         raise ArgumentError(f"{output_dir}: the base model was loaded from a local folder, which a Hub user cannot "
@@ -76,6 +76,7 @@ def export_folder(output_dir: str | Path, destination: str | Path, *, repo_id: s
     model = dict(config.get("model") or {}, model_name_or_path=base, base_model_id=base, gguf_file=None)
     _write_json(shared.config, _scrub({**config, "model": model}))
     write_card(destination, repo_id=repo_id, base_model=base, license=license, dataset_id=dataset_id)
+    shared.write_record()  # the rewritten files are what a Hub user's loader checks
     return destination
 
 

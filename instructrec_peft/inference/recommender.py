@@ -110,6 +110,12 @@ class Recommender:
             path = Path(snapshot_download(adapter, revision=revision))
         from transformers import AutoTokenizer
 
+        from ..run_dir import RunDir
+
+        run = RunDir(path)
+        run.recover()  # before anything is read from it: one whole run, or an error saying why
+        run.require_adapter()
+        run.verify()
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
         model = load_adapter(str(path), base=base_model, model_args=model_args, trust_remote_code=trust_remote_code)
         return cls(model, tokenizer, Manifest.load(path), catalog=catalog, scoring=scoring)

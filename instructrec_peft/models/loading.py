@@ -243,7 +243,10 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
     from peft import PeftModel
 
     adapter_dir = Path(adapter_dir)
+    run = RunDir(adapter_dir)
+    run.recover()  # an interrupted save finished, a killed one's staging removed
     _require_safetensors(adapter_dir)
+    run.verify()  # one whole run: parts of two runs are refused
     if model_args is None:
         model_args = saved_configs(adapter_dir, hint="pass model_args for adapters not written by us",
                                    trust_remote_code=trust_remote_code)[0]

@@ -38,7 +38,7 @@ from transformers.trainer_utils import speed_metrics
 from ..errors import ArgumentError
 from ..evaluation.metrics.formulas import ranking_metrics, target_ranks
 from ..evaluation.ranking import rank_rows
-from ..files import move_into, staging_dir, write_text_atomic
+from ..files import write_text_atomic
 from ..inference.item_scoring import rank_item_rows
 from ..instructions.item_tokens import ItemTokens
 from ..instructions.manifest import Manifest
@@ -264,22 +264,19 @@ class InstructRecTrainer(Trainer):
                             if self.model_args else None)
 
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:
-        """Save into a staging folder, then move each file into place, the weights last.
-
-        A crash leaves every file either old or new, never truncated; on a first save it leaves
-        no ``adapter_model.safetensors`` at all, so nothing half-written loads as an adapter.
-        """
-        target = Path(output_dir or self.args.output_dir)
-        target.mkdir(parents=True, exist_ok=True)
-        with staging_dir(target / ".saving") as folder:
-            staging = Path(folder)
+        """Save as one commit (:meth:`RunDir.commit`): the folder holds the old run's files or the
+        new ones, never a mix, whenever the process dies; a first save killed leaves no adapter."""
+        if not self.args.should_save:
+            # Other processes write nothing (Trainer keeps them only to join gathers of sharded
+            # weights); they must not commit into the folder the main process commits into.
+            return super()._save(output_dir, state_dict)
+        with RunDir(output_dir or self.args.output_dir).commit() as staging:
             super()._save(str(staging), state_dict)
             # training_args.bin is a pickle (loading it can run code) holding every argument,
             # hub_token included; instructrec_config.json records the same settings as JSON, tokenless.
             (staging / "training_args.bin").unlink(missing_ok=True)
             if self.args.should_save:
                 self.save_extras(staging)
-            move_into(staging, target, last=lambda p: p.name.startswith("adapter_model"))
 
     def save_extras(self, output_dir: str | Path) -> None:
         """Write the template manifest and the resolved configs beside the adapter."""

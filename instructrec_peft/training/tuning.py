@@ -10,10 +10,12 @@ the tokenizer, ``instructrec_manifest.json`` (templates and prompt settings),
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ArgumentError
+from ..files import write_text_atomic
 from ..instructions.manifest import Manifest
 from ..instructions.templates import get_template
 from ..logs import follow_transformers
@@ -25,7 +27,8 @@ from .data import prepare_data
 from .item_init import item_token_model
 from .trainer import InstructRecTrainer
 
-__all__ = ["TuneResult", "run_tuning", "complete_checkpoint", "latest_checkpoint", "full_state_dict_for_saving"]
+__all__ = ["TuneResult", "run_tuning", "save_run", "complete_checkpoint", "latest_checkpoint",
+           "full_state_dict_for_saving"]
 
 
 @dataclass
@@ -77,26 +80,46 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
         resume = latest_checkpoint(train_args.output_dir) if str(resume).lower() in ("true", "latest") \
             else complete_checkpoint(resume)
     result = trainer.train(resume_from_checkpoint=resume)
-    full_state_dict_for_saving(trainer)
-    trainer.save_model()
     train_metrics = dict(result.metrics, world_size=train_args.world_size, train_examples=len(data.train))
     # Tokens of this session only: a resumed run restores the count of the checkpoint it left.
     tokens = trainer.state.num_input_tokens_seen - getattr(trainer, "_initial_num_input_tokens_seen", 0)
     if tokens and result.metrics.get("train_runtime"):
         train_metrics.update(train_tokens=tokens, train_tokens_per_second=tokens / result.metrics["train_runtime"])
-    trainer.save_metrics("train", train_metrics)
     eval_metrics = None
     if train_args.eval_strategy != "no" or train_args.do_eval:
         eval_metrics = _final_eval(trainer)
-        trainer.save_metrics("eval", eval_metrics)
-    trainer.save_state()
-    if trainer.is_world_process_zero():
-        from ..hub.model_card import write_card
-
-        write_card(train_args.output_dir, repo_id=train_args.hub_model_id, base_model=model_args.base_model_id)
+    trainer.log_metrics("train", train_metrics)
+    if eval_metrics is not None:
+        trainer.log_metrics("eval", eval_metrics)
+    save_run(trainer, train_metrics, eval_metrics, model_args.base_model_id)
     if train_args.push_to_hub:
         trainer.push_to_hub(commit_message=f"Upload adapter tuned for {trainer.state.global_step} steps")
     return TuneResult(trainer, train_metrics, eval_metrics)
+
+
+def save_run(trainer: InstructRecTrainer, train_metrics: dict, eval_metrics: dict | None,
+             base_model: str | None = None) -> None:
+    """The run's outputs (adapter, tokenizer, manifest, configs, metrics, trainer state, card) as
+    one commit into ``output_dir``: a kill at any point leaves the previous run's files or these,
+    never a mix (:meth:`RunDir.commit`)."""
+    full_state_dict_for_saving(trainer)
+    run = RunDir(trainer.args.output_dir)
+    if not trainer.is_world_process_zero():
+        # Other processes only take part in gathering the weights (FSDP, DeepSpeed); they write nothing.
+        trainer.save_model(str(run.path))
+        return
+    with run.commit() as staging:
+        trainer.save_model(str(staging))
+        results = {run.TRAIN_RESULTS: train_metrics, run.EVAL_RESULTS: eval_metrics,
+                   run.ALL_RESULTS: {**train_metrics, **(eval_metrics or {})}}
+        for name, metrics in results.items():
+            if metrics is not None:
+                write_text_atomic(staging / name, json.dumps(metrics, indent=4, sort_keys=True) + "\n")
+        trainer.state.save_to_json(str(staging / run.trainer_state.name))
+        from ..hub.model_card import write_card
+
+        write_card(staging, repo_id=trainer.args.hub_model_id, base_model=base_model,
+                   name=Path(trainer.args.output_dir).name)
 
 
 def full_state_dict_for_saving(trainer) -> None:
