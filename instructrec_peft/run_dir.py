@@ -157,8 +157,8 @@ class RunDir:
             return
         for pending in sorted(self.path.glob(self.COMMIT_PREFIX + "*")):
             if not os.access(self.path, os.W_OK):
-                raise DataError(f"{self.path}: a save was interrupted after it was complete ({pending.name}); open the "
-                                "folder once with write access to finish it")
+                raise DataError(f"{self.path}: a save was interrupted after it was complete ({pending.name}); open "
+                                "the folder once with write access to finish it")
             self._roll_forward(pending)
         if os.access(self.path, os.W_OK):
             for leftover in self.path.glob(self.STAGING_PREFIX + "*"):
