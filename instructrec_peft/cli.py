@@ -23,6 +23,17 @@ from .errors import InstructRecError
 __all__ = ["main", "make_parser"]
 
 
+def _positive(text: str) -> int:
+    # Checked while parsing, before any model loads.
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="instructrec-peft", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -46,7 +57,7 @@ def make_parser() -> argparse.ArgumentParser:
     rec.add_argument("--history", nargs="+", required=True, metavar="ITEM",
                      help="items the user liked, oldest first (ids or titles); '-' reads them from stdin")
     rec.add_argument("--intention", help="what the user is looking for now, e.g. 'a Crime, Thriller movie'")
-    rec.add_argument("-k", type=int, default=10, help="how many items")
+    rec.add_argument("-k", type=_positive, default=10, help="how many items")
     rec.add_argument("--explain", action="store_true", help="a generated reason for each item")
     rec.add_argument("--trust_remote_code", action="store_true",
                      help="run Python code shipped with the base model (never turned on by the adapter's folder)")
@@ -55,7 +66,7 @@ def make_parser() -> argparse.ArgumentParser:
     app.add_argument("adapter", help="a tuning run's output directory")
     app.add_argument("--feedback", help="the feedback log the app appends to; default <adapter>/feedback.jsonl")
     app.add_argument("--port", type=int, default=7860)
-    app.add_argument("-k", type=int, default=10, help="how many items")
+    app.add_argument("-k", type=_positive, default=10, help="how many items")
     app.add_argument("--no-explain", action="store_true", help="no generated reasons (faster)")
     app.add_argument("--trust_remote_code", action="store_true",
                      help="run Python code shipped with the base model (never turned on by the adapter's folder)")

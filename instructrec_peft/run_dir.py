@@ -247,8 +247,19 @@ class RunDir:
 
     def is_complete_checkpoint(self) -> bool:
         # Trainer writes a checkpoint's trainer_state.json after the weights, optimizer and RNG
-        # states: a folder without it was cut short.
-        return self.trainer_state.is_file()
+        # states: a folder without it was cut short, and so was one where it is empty or cut (a
+        # full disk stops that very write), or whose model files are not those of its record.
+        try:
+            state = json.loads(self.trainer_state.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not isinstance(state, dict) or "global_step" not in state:
+            return False
+        try:
+            self.verify()
+        except DataError:
+            return False
+        return True
 
     def checkpoints(self) -> list[RunDir]:
         """Complete checkpoints, oldest first (by step)."""

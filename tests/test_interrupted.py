@@ -74,13 +74,16 @@ def test_sigkill_after_a_checkpoint_then_resume_matches_an_uninterrupted_run(tin
 
 
 def test_incomplete_checkpoints_are_skipped_or_refused(tmp_path):
-    for step in (2, 4):
+    for step in (2, 4, 6):
         (tmp_path / f"checkpoint-{step}").mkdir()
         (tmp_path / f"checkpoint-{step}" / "adapter_model.safetensors").write_bytes(b"x")
-    (tmp_path / "checkpoint-2" / "trainer_state.json").write_text("{}")
-    assert latest_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")  # 4 was cut short
-    with pytest.raises(ValueError, match=r"checkpoint-4 is incomplete \(no trainer_state.json\)"):
+    (tmp_path / "checkpoint-2" / "trainer_state.json").write_text('{"global_step": 2}')
+    (tmp_path / "checkpoint-6" / "trainer_state.json").write_text("")  # a full disk stopped this very write
+    assert latest_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")  # 4 and 6 were cut short
+    with pytest.raises(ValueError, match=r"checkpoint-4 is incomplete \(no trainer_state.json, or files"):
         complete_checkpoint(tmp_path / "checkpoint-4")
+    with pytest.raises(ValueError, match=r"checkpoint-6 is incomplete \(an unreadable trainer_state.json"):
+        complete_checkpoint(tmp_path / "checkpoint-6")
     with pytest.raises(ValueError, match="no complete checkpoint in"):
         latest_checkpoint(tmp_path / "checkpoint-4")
 

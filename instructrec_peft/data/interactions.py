@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import ArgumentError, DataError
 from .atomic import read_atomic
+from .file_errors import MAX_FIELD_CHARS, reading
 from .plain_text import plain_text
 
 logger = logging.getLogger(__name__)
@@ -105,20 +106,25 @@ def read_table(source: Any, format: str | None = None) -> tuple[pd.DataFrame, st
         return read_atomic(path), str(path), 2
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
-    try:
-        if fmt in ("csv", "tsv"):
-            frame = pd.read_csv(path, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False,
-                                encoding="utf-8")
-            return frame, str(path), 2
-        if fmt == "jsonl":
-            lines = not _is_json_array(path)
-            return pd.read_json(path, lines=lines, dtype=False, encoding="utf-8"), str(path), int(lines)
-        if fmt == "parquet":
-            return pd.read_parquet(path), str(path), 0
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start}); re-encode the file") from None
-    except (ValueError, pd.errors.ParserError) as err:
-        raise DataError(f"{path}: cannot be read as {fmt}: {err}") from None
+    with reading(path):
+        try:
+            if fmt in ("csv", "tsv"):
+                frame = pd.read_csv(path, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False,
+                                    encoding="utf-8")
+                return frame, str(path), 2
+            if fmt == "jsonl":
+                lines = not _is_json_array(path)
+                return pd.read_json(path, lines=lines, dtype=False, encoding="utf-8"), str(path), int(lines)
+            if fmt == "parquet":
+                return pd.read_parquet(path), str(path), 0
+        except UnicodeDecodeError:
+            raise  # reading() names the line and column
+        except (ValueError, pd.errors.ParserError) as err:
+            raise DataError(f"{path}: cannot be read as {fmt}: {err}") from None
+        except TypeError:
+            # pandas' message for a JSON line that is a list or a number says nothing of the file.
+            raise DataError(f"{path}: cannot be read as {fmt}: every record must be a JSON object of field: value "
+                            "(found a list or a bare value)") from None
     raise DataError(f"unknown format {fmt!r}; expected one of {sorted(set(_FORMATS.values()))}")
 
 
@@ -175,6 +181,10 @@ def parse_times(values: pd.Series, unit: str = "auto", column: str = "timestamp"
             raise DataError(f"{_where(where, first_line, row)}: {column} {values.iloc[row]!r} is not a number, "
                             f"as time_unit {unit!r} says; set time_unit: iso (or auto) for dates")
         numeric = numeric.astype("float64")
+        infinite = np.isinf(numeric.to_numpy())
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise DataError(f"{_where(where, first_line, row)}: {column} {values.iloc[row]!r} is not a finite time")
         detected = unit == "auto"
         if detected:
             # Seconds since 1970 stay under 1e11 until the year 5138; milliseconds pass it from March 1973.
@@ -205,6 +215,10 @@ def _id_column(values: pd.Series) -> pd.Series:
     # Ids are labels, not numbers: "007" and "7" are different items, and 7.0 from a float
     # column must read as "7" to match the catalogue.
     if pd.api.types.is_float_dtype(values):
+        if np.isinf(values.to_numpy(dtype="float64", na_value=np.nan)).any():
+            example = float(values[np.isinf(values)].iloc[0])
+            raise DataError(f"column {values.name!r} holds an infinite id ({example}); ids are labels such as 42 or "
+                            "'B0099'")
         whole = values.dropna()
         if (whole == np.floor(whole)).all():
             values = values.astype("Int64")
@@ -329,6 +343,13 @@ class ItemCatalog:
             raise DataError(f"{self.source}: max_text_chars={self.max_text_chars} leaves no room for a name")
         self.texts, self.truncated = {}, 0
         columns = [self.frame[c].fillna("").astype(str).str.strip().to_numpy() for c in self.text_fields]
+        for name, column in zip(self.text_fields, columns):
+            lengths = np.fromiter(map(len, column), dtype=np.int64, count=len(column))
+            if len(lengths) and lengths.max() > MAX_FIELD_CHARS:
+                row = int(lengths.argmax())
+                raise DataError(f"{self.source}: item {self.frame.index[row]!r}: field {name!r} holds "
+                                f"{lengths[row]:,} characters, over the {MAX_FIELD_CHARS:,} one field may hold; is "
+                                "the file what it claims to be?")
         for row, item in enumerate(self.frame.index):
             head, *rest = (col[row] for col in columns)
             rest = [v for v in rest if v]
@@ -462,6 +483,11 @@ class InteractionLog:
                 row = int(np.flatnonzero(bad.to_numpy())[0])
                 raise DataError(f"{_where(where, first_line, row)}: rating {frame[columns.rating].iloc[row]!r} "
                                 "is not a number")
+            infinite = np.isinf(rating.to_numpy(dtype="float64", na_value=np.nan))
+            if infinite.any():
+                row = int(np.flatnonzero(infinite)[0])
+                raise DataError(f"{_where(where, first_line, row)}: rating {frame[columns.rating].iloc[row]!r} is "
+                                "not finite")
             canonical["rating"] = rating.astype("float64")
         del frame
         known = set(catalog.texts) if catalog is not None else None

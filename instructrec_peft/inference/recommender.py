@@ -28,7 +28,7 @@ import torch
 
 from ..data.feedback import Feedback, FeedbackLog
 from ..data.plain_text import plain_text
-from ..errors import ArgumentError
+from ..errors import ArgumentError, MissingFileError
 from ..instructions.item_tokens import ItemTokens
 from ..instructions.manifest import Manifest
 from ..instructions.templates import Template, get_template, select
@@ -116,7 +116,14 @@ class Recommender:
         run.recover()  # before anything is read from it: one whole run, or an error saying why
         run.require_adapter()
         run.verify()
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        except (OSError, ValueError) as err:
+            if "trust_remote_code" in str(err):
+                raise
+            first = str(err).splitlines()[0][:160]
+            raise MissingFileError(f"{path}: the adapter's tokenizer cannot be loaded ({first}); a run folder holds "
+                                   "the tokenizer it was tuned with: copy the whole folder") from None
         model = load_adapter(str(path), base=base_model, model_args=model_args, trust_remote_code=trust_remote_code)
         return cls(model, tokenizer, Manifest.load(path), catalog=catalog, scoring=scoring)
 

@@ -128,7 +128,16 @@ class ItemTokens:
         unknown = set(data) - {"first_id", "items", "texts"}
         if unknown:
             raise ArgumentError(f"item-token map: unknown field(s) {sorted(unknown)}")
-        return cls(list(data["items"]), list(data["texts"]), int(data["first_id"]))
+        missing = sorted({"first_id", "items", "texts"} - set(data))
+        if missing:
+            raise ArgumentError(f"item-token map: missing field(s) {missing}")
+        first_id = data["first_id"]
+        if isinstance(first_id, bool) or not isinstance(first_id, int):
+            raise ArgumentError(f"item-token map: first_id must be a whole token id, got {first_id!r}")
+        for key in ("items", "texts"):
+            if not isinstance(data[key], list) or not all(isinstance(v, str) for v in data[key]):
+                raise ArgumentError(f"item-token map: {key} must be a list of strings")
+        return cls(list(data["items"]), list(data["texts"]), first_id)
 
 
 def add_item_tokens(tokenizer, items: Sequence[str], texts: Sequence[str]) -> ItemTokens:

@@ -23,6 +23,14 @@ from .templates import BUILTIN_VERSION, TEMPLATES, Template, get_template, regis
 
 __all__ = ["Manifest"]
 
+# What each field may hold when read from a file (a manifest is data from an adapter folder).
+_FIELD_TYPES = {"templates": (list,), "eval_template": (str,), "vocabulary": (str,), "task_mix": (dict,),
+                "chat_template": (bool,), "system_prompt": (str,), "max_history_items": (int,),
+                "max_prompt_tokens": (int,), "num_candidates": (int,), "base_model": (str,), "example": (dict,),
+                "item_tokens": (dict,), "item_text": (str,), "history_style": (str,), "answer_separator": (str,),
+                "builtin_templates_version": (str,), "package_version": (str,)}
+_OPTIONAL = {"system_prompt", "base_model", "example", "item_tokens"}
+
 
 @dataclass
 class Manifest:
@@ -52,10 +60,21 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Manifest":
+        if not isinstance(data, dict):
+            raise ArgumentError(f"template manifest: expected a JSON object, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise ArgumentError(f"template manifest: unknown field(s) {sorted(unknown)}")
+        for key, value in data.items():
+            expected = _FIELD_TYPES[key]
+            if not (value is None and key in _OPTIONAL) and (
+                    not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected)):
+                names = " or ".join(t.__name__ for t in expected) + (" or null" if key in _OPTIONAL else "")
+                raise ArgumentError(f"template manifest: field {key!r} is {value!r:.80} ({type(value).__name__}); "
+                                    f"expected {names}")
+        if not all(isinstance(t, dict) for t in data.get("templates", [])):
+            raise ArgumentError("template manifest: 'templates' must be a list of template objects")
         return cls(**data)
 
     def save(self, directory: str | Path) -> Path:
@@ -73,8 +92,16 @@ class Manifest:
     def register(self) -> list[Template]:
         """Make the manifest's templates available; a name already registered must match exactly."""
         out = []
+        allowed = {f.name for f in fields(Template) if f.init}
         for entry in self.templates:
-            template = Template(**entry)
+            unknown = sorted(set(entry) - allowed)
+            if unknown:
+                raise TemplateError(f"template manifest: template {entry.get('name')!r} has unknown field(s) "
+                                    f"{unknown}")
+            try:
+                template = Template(**entry)
+            except TypeError as err:  # a required field missing
+                raise TemplateError(f"template manifest: template {entry.get('name')!r}: {err}") from None
             existing = TEMPLATES.get(template.name)
             if existing is None:
                 register_template(template)

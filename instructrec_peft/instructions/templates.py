@@ -112,6 +112,8 @@ class Template:
                                        ("intention", self.intention, INTENTIONS), ("task", self.task, TASKS)):
             if value not in allowed:
                 raise TemplateError(f"{where}: {aspect} {value!r} is not one of {allowed}")
+        if not isinstance(self.prompt, str) or not self.prompt.strip():
+            raise TemplateError(f"{where}: the prompt must be a non-empty string, got {type(self.prompt).__name__}")
         if not isinstance(self.response, str) or not self.response.strip():
             raise TemplateError(f"{where}: the response part is missing; a {self.task} template answers with "
                                 f"{' or '.join('{' + f + '}' for f in sorted(_TASK_RESPONSES[self.task]))}")

@@ -164,7 +164,8 @@ class DataArguments:
     item_id_column: str = "item_id"
     item_text_fields: list[str] = field(default_factory=lambda: ["movie_title", "release_year"], metadata={
         "help": "item name first, then fields shown in parentheses"})
-    category_field: str | None = field(default="class", metadata={"help": "item categories (intentions, P2)"})
+    category_field: str | None = field(default="class", metadata={
+        "help": "item categories (intentions, P2); empty for items without categories"})
     category_sep: str | None = field(default=None, metadata={"help": "category separator; default whitespace"})
     category_path: str = field(default="all", metadata={
         "help": "categories given as paths (Amazon's [[top, ..., leaf]]): all levels, the leaf, or the first n"})
@@ -219,6 +220,8 @@ class DataArguments:
         self.task_mix_weights = parse_task_mix(self.task_mix)
         if self.rating_column == "":
             self.rating_column = None
+        if self.category_field == "":
+            self.category_field = None  # as for ratings: empty means the items have no categories
         for key in ("max_history_items", "max_prompt_tokens", "min_interactions"):
             if getattr(self, key) < 1:
                 _fail(name, key, f"must be >= 1, got {getattr(self, key)}")
@@ -335,6 +338,10 @@ class InstructRecConfig(TrainingArguments):
     def __post_init__(self):
         if self.scoring_method not in SCORING:
             _fail("InstructRecConfig", "scoring_method", f"{self.scoring_method!r} is not one of {SCORING}")
+        if self.max_steps <= 0 and self.num_train_epochs <= 0:
+            # Trainer would "train" for no step and the run would write an untrained adapter.
+            _fail("InstructRecConfig", "max_steps", f"{self.max_steps} with num_train_epochs {self.num_train_epochs} "
+                  "trains nothing; set max_steps > 0 or num_train_epochs > 0")
         self._resolve_precision()
         if self.item_token_learning_rate is not None and self.item_token_learning_rate <= 0:
             _fail("InstructRecConfig", "item_token_learning_rate", f"must be > 0, got {self.item_token_learning_rate}")
@@ -477,18 +484,19 @@ def _from_saved(cls, values: dict, path: Path):
                           "or edited?")
     for key, value in values.items():
         # get_type_hints, not Field.type: HfArgumentParser rewrites Field.type in place (Optional[str] -> str).
-        values[key] = _check_value(cls.__name__, key, value, types[key], path)
+        values[key] = _check_value(cls.__name__, key, value, types[key], path, parsed_text=False)
     return cls(**values)
 
 
-def _check_value(owner: str, key: str, value, annotation, where):
+def _check_value(owner: str, key: str, value, annotation, where, parsed_text: bool = True):
     """Refuse a value of the wrong type for a dataclass field, naming ``where`` (a file) and the field.
 
     YAML values reach the dataclasses as parsed (argparse converts only strings), so ``lora_r: 2.5``
     or ``true`` would pass unchecked and a string for a list field would be read letter by letter.
     Annotations are strings here (``from __future__ import annotations``) or, for
     ``TrainingArguments``, types; the shapes below cover the fields of the three configs. Returns
-    the value, a number given for a text field as text (``category_path: 2``).
+    the value, a number given for a text field as text (``category_path: 2``). ``parsed_text``: text
+    for a number or a truth value is accepted (argparse converts it); a saved file gets no such pass.
     """
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
     text = text.replace("typing.", "").replace("Optional[", "")
@@ -497,7 +505,9 @@ def _check_value(owner: str, key: str, value, annotation, where):
             raise ConfigError(f"{where}: {owner}.{key} is null; expected {text}")
         return value
     kind = next((k for k in ("bool", "int", "float", "list", "dict", "str") if text.startswith(k)), None)
-    if kind == "bool":
+    if isinstance(value, str) and kind in ("bool", "int", "float") and not parsed_text:
+        ok = False
+    elif kind == "bool":
         ok = isinstance(value, bool) or (isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"))
     elif kind == "int":
         ok = (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str)

@@ -49,7 +49,15 @@ def model_path(args: ModelArguments) -> str:
         from ..data.assets import fetch_model
 
         return str(fetch_model())
+    _check_local_path(args.model_name_or_path)
     return args.model_name_or_path
+
+
+def _not_found(path: str, err: Exception, what: str):
+    """The error for a base model (or its tokenizer) that could not be found or fetched."""
+    return MissingFileError(f"ModelArguments.model_name_or_path: {path!r}: the {what} could not be loaded "
+                            f"({type(err).__name__}: {str(err).splitlines()[0][:200]}); give a folder on this machine "
+                            "that holds it, or a Hub id (namespace/name) this machine can reach")
 
 
 def load_tokenizer(args: ModelArguments):
@@ -60,7 +68,15 @@ def load_tokenizer(args: ModelArguments):
     kwargs = {"trust_remote_code": args.trust_remote_code}
     if args.gguf_file:
         kwargs["gguf_file"] = args.gguf_file
-    tokenizer = AutoTokenizer.from_pretrained(model_path(args), **kwargs)
+    path = model_path(args)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+    except OSError as err:
+        raise _not_found(path, err, "tokenizer") from None
+    except ValueError as err:
+        if "trust_remote_code" in str(err):
+            raise
+        raise _not_found(path, err, "tokenizer") from None
     ensure_pad_token(tokenizer)
     return tokenizer
 
@@ -105,13 +121,14 @@ def load_base_model(args: ModelArguments):
     if quant is not None:
         kwargs.update(quantization_config=quant, device_map=_device_map())
     path = model_path(args)
-    _check_local_path(path)
     try:
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     except Exception as err:
         if type(err).__name__ == "SafetensorError":  # safetensors' own error type, not importable by name everywhere
             raise ArgumentError(f"{path}: a weights file is corrupt or truncated ({err}); download or convert it "
                                 "again") from None
+        if isinstance(err, OSError) or (isinstance(err, ValueError) and "Repo id" in str(err)):
+            raise _not_found(path, err, "model") from None
         raise
     if model.config.pad_token_id is None and model.config.eos_token_id is not None:
         eos = model.config.eos_token_id
@@ -250,8 +267,9 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
     if model_args is None:
         model_args = saved_configs(adapter_dir, hint="pass model_args for adapters not written by us",
                                    trust_remote_code=trust_remote_code)[0]
-    base = base if base is not None else load_base_model(model_args)
     tokens = item_tokens_of(adapter_dir)
+    check_adapter_files(adapter_dir, tokens)  # before anything is allocated from what the files say
+    base = base if base is not None else load_base_model(model_args)
     if tokens is not None:
         from ..instructions.item_tokens import resize_for_items
 
@@ -265,6 +283,43 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
         first = str(err).splitlines()[0][:300]
         raise ArgumentError(f"{adapter_dir}: the adapter does not fit this base model; it was trained on "
                             f"{trained_on!r}, the base given is {given!r} ({type(err).__name__}: {first})") from err
+
+
+def check_adapter_files(adapter_dir: str | Path, tokens=None) -> None:
+    """Refuse an adapter folder whose files disagree before PEFT builds anything from them: weights
+    that are not a readable safetensors file, a LoRA rank that is not the weights' (``r: 1e6``
+    would allocate gigabytes first), item-token rows without the manifest that maps them, or an
+    item-token map that is not the tokenizer's (``first_id: 1e12`` would resize to 10^12 rows)."""
+    run = RunDir(adapter_dir)
+    config = run.read_json(run.adapter_config.name)
+    if not isinstance(config, dict):
+        raise ArgumentError(f"{run.adapter_config}: expected a JSON object")
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(run.adapter_weights), framework="pt") as weights:
+            shapes = {key: weights.get_slice(key).get_shape() for key in weights.keys()}
+    except Exception as err:  # safetensors raises its own SafetensorError, not importable by name everywhere
+        raise ArgumentError(f"{run.adapter_weights}: not a readable safetensors file ({str(err)[:200]}); the file is "
+                            "corrupt or truncated: tune again, or copy the adapter again") from None
+    rank = config.get("r")
+    ranks = {shape[0] for key, shape in shapes.items() if ".lora_A." in key and len(shape) == 2}
+    if config.get("peft_type", "LORA") == "LORA" and ranks and not config.get("rank_pattern"):
+        if isinstance(rank, bool) or not isinstance(rank, int) or ranks != {rank}:
+            raise ArgumentError(f"{run.adapter_config}: r is {rank!r} but the weights have rank {sorted(ranks)}; the "
+                                "config does not belong to these weights")
+    if config.get("trainable_token_indices") and tokens is None:
+        raise MissingFileError(f"{adapter_dir}: the adapter trains item-token rows, but {run.MANIFEST} (which maps "
+                               "them to items) is missing; copy the whole run folder")
+    if tokens is not None:
+        from transformers import AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(run.path), trust_remote_code=False)
+        except (OSError, ValueError) as err:
+            raise MissingFileError(f"{adapter_dir}: the adapter's tokenizer cannot be loaded ({str(err)[:160]}); an "
+                                   "item-token adapter needs the tokenizer saved with it") from None
+        tokens.check(tokenizer, f"{run.manifest}")
 
 
 def item_tokens_of(adapter_dir: str | Path):

@@ -147,8 +147,10 @@ def complete_checkpoint(path: str | Path) -> str:
     if not run.path.is_dir():
         raise ArgumentError(f"resume_from_checkpoint: {run.path} is not a directory")
     if not run.is_complete_checkpoint():
-        raise ArgumentError(f"resume_from_checkpoint: {run.path} is incomplete (no {run.trainer_state.name}); the "
-                            "run stopped while writing it. Resume from an earlier checkpoint, or pass 'latest'")
+        what = "no" if not run.trainer_state.is_file() else "an unreadable"
+        raise ArgumentError(f"resume_from_checkpoint: {run.path} is incomplete ({what} {run.trainer_state.name}, or "
+                            "files that do not match its run record); the run stopped while writing it. Resume from "
+                            "an earlier checkpoint, or pass 'latest'")
     return str(run.path)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...errors import DataError
+from ..file_errors import reading
 from ..interactions import ItemCatalog, open_text
 
 __all__ = ["one_file", "json_columns", "records", "titled_catalog", "labels"]
@@ -45,7 +46,7 @@ def json_columns(path: Path, fields: dict[str, str]) -> pd.DataFrame:
     schema = pa.schema([(name, types[kind]) for name, kind in fields.items()])
     options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     try:
-        with pa.input_stream(str(path), compression="detect") as stream:
+        with reading(path), pa.input_stream(str(path), compression="detect") as stream:
             table = pj.read_json(stream, parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return records(path, tuple(fields))
@@ -57,13 +58,15 @@ def json_columns(path: Path, fields: dict[str, str]) -> pd.DataFrame:
 def records(path: Path, fields: tuple[str, ...] | None = None) -> pd.DataFrame:
     """JSON or Python-literal lines, keeping ``fields`` (all when ``None``); parsed, never evaluated."""
     rows = []
-    with open_text(path) as handle:
+    with reading(path), open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:
+            except ValueError as err:
+                if not isinstance(err, json.JSONDecodeError):  # e.g. a number of more than 4300 digits
+                    raise DataError(f"{path}, line {number}: {err}") from None
                 try:
                     row = ast.literal_eval(line)
                 except (ValueError, SyntaxError, MemoryError, RecursionError):

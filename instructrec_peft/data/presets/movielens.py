@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...errors import DataError
+from ..file_errors import reading
 from ..interactions import ColumnMap, InteractionLog, ItemCatalog
 
 __all__ = ["movielens"]
@@ -29,10 +30,13 @@ RATINGS = ["user_id", "item_id", "rating", "timestamp"]
 
 def _read(path: Path, sep: str, names: list[str], encoding: str = "utf-8", header: int | None = None) -> pd.DataFrame:
     try:
-        # Every value stays text; "::" (movies.dat, whose titles hold ':') needs the python engine.
-        return pd.read_csv(path, sep=sep, names=names, header=header, dtype=str, encoding=encoding,
-                           engine="python" if len(sep) > 1 else "c", keep_default_na=False)
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        with reading(path):
+            # Every value stays text; "::" (movies.dat, whose titles hold ':') needs the python engine.
+            return pd.read_csv(path, sep=sep, names=names, header=header, dtype=str, encoding=encoding,
+                               engine="python" if len(sep) > 1 else "c", keep_default_na=False)
+    except DataError:
+        raise  # reading() named the file, line and column
+    except (ValueError, pd.errors.ParserError) as err:
         raise DataError(f"{path}: not in the MovieLens layout ({err})") from None
 
 
