@@ -315,6 +315,28 @@ def test_the_card_describes_item_tokens_and_resizes_before_loading(item_run):
     assert f'rec.recommend(history=["{manifest["item_tokens"]["texts"][0]}"' in card
 
 
+def test_the_cards_ranking_snippet_gives_the_recommenders_ranking(item_run):
+    import re
+
+    from instructrec_peft.hub.model_card import build_card
+    from instructrec_peft.inference.recommender import Recommender
+
+    arch, out, result, assets = item_run
+    card = str(build_card(out, repo_id="me/tiny-items", base_model="me/tiny-base"))
+    load, rank = card.split("With PEFT alone")[1].split("```python\n")[1:3]
+    code = (load.split("```")[0] + rank.split("```")[0]).replace('"me/tiny-base"', repr(assets[arch]))
+    scope = {}
+    exec(code.replace('"me/tiny-items"', repr(str(out))), scope)
+    rec = Recommender.from_pretrained(str(out))
+    prompt = json.loads((out / "instructrec_manifest.json").read_text())["example"]["prompt"]
+    history = [rec.item_tokens.items[int(n)] for n in re.findall(r"<\|item_(\d+)\|>", prompt)]
+    assert history and rec._prompt(rec._template(None, None, task="matching"), history) == prompt
+    assert scope["top10"] == rec.recommend(history, k=10)
+    expected = rec._item_scores(prompt).clone()
+    expected[[rec.item_tokens.position(i) for i in history]] = -torch.inf
+    torch.testing.assert_close(scope["scores"], expected, atol=1e-5, rtol=0)
+
+
 def test_without_a_separator_the_answer_follows_the_last_history_item(bpe_tokenizer):
     from copy import deepcopy
 
