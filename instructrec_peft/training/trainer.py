@@ -25,6 +25,7 @@ What it adds to ``Trainer``:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -198,8 +199,9 @@ class InstructRecTrainer(Trainer):
             scores, targets = rank_item_rows(model, self.encoder, self.item_tokens, shard,
                                              batch_size=self.args.per_device_eval_batch_size, progress=progress)
         else:
-            scores, targets = rank_rows(model, self.encoder, shard, self.catalog, method=method,
-                                        normalize=self.args.length_normalize, progress=progress)
+            with _forward_as_loaded(model):
+                scores, targets = rank_rows(model, self.encoder, shard, self.catalog, method=method,
+                                            normalize=self.args.length_normalize, progress=progress)
         ranks = target_ranks(scores, targets).tolist()
         if self.args.world_size > 1:
             from accelerate.utils import gather_object
@@ -288,6 +290,23 @@ class InstructRecTrainer(Trainer):
                    "data": _public(asdict(self.data_args)) if self.data_args else None,
                    "training": _public(self.args.to_dict())}
         write_text_atomic(RunDir(output_dir).config, json.dumps(payload, indent=2, default=str) + "\n")
+
+
+@contextlib.contextmanager
+def _forward_as_loaded(model):
+    """Evaluate with the model's own forward, not Accelerate's mixed-precision one: a bf16 run's
+    forward is wrapped in autocast, which a loaded adapter (Recommender, plain PEFT) does not
+    have, and the reported metrics must be what a user of the saved adapter gets."""
+    original = model.__dict__.get("_original_forward")
+    wrapped = model.__dict__.get("forward")
+    if original is None or wrapped is None:
+        yield
+        return
+    model.forward = original
+    try:
+        yield
+    finally:
+        model.forward = wrapped
 
 
 def completion_positions(labels):
