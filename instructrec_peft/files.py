@@ -1,18 +1,17 @@
 """Writes that never leave a half-written file behind, in one place: a text file moved into place
 whole (:func:`write_text_atomic`), and a staging folder beside the destination whose entries move
-into place by rename once they are complete (:func:`staging_dir`, :func:`move_into`). Renames within
-one folder never cross file systems, so readers and a crash see old files or new ones, never parts.
+into place by rename once they are complete (:func:`staging_dir`; a run folder's saves build on it in
+:meth:`~instructrec_peft.run_dir.RunDir.commit`). Renames within one folder never cross file
+systems, so readers and a crash see old files or new ones, never parts.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
-from typing import Callable
 
-__all__ = ["write_text_atomic", "staging_dir", "move_into"]
+__all__ = ["write_text_atomic", "staging_dir"]
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -40,13 +39,3 @@ def staging_dir(destination: str | Path) -> tempfile.TemporaryDirectory:
     destination.parent.mkdir(parents=True, exist_ok=True)
     return tempfile.TemporaryDirectory(prefix=f".{destination.name}.partial-", dir=destination.parent,
                                        ignore_cleanup_errors=True)
-
-
-def move_into(staging: str | Path, target: str | Path, last: Callable[[Path], bool] = lambda path: False) -> None:
-    """Move every entry of ``staging`` into ``target`` (a folder there is replaced whole), the
-    entries for which ``last`` is true after all the others."""
-    target = Path(target)
-    for path in sorted(Path(staging).iterdir(), key=last):
-        if path.is_dir() and (target / path.name).exists():
-            shutil.rmtree(target / path.name)
-        os.replace(path, target / path.name)

@@ -53,11 +53,11 @@ def model_path(args: ModelArguments) -> str:
     return args.model_name_or_path
 
 
-def _not_found(path: str, err: Exception, what: str):
-    """The error for a base model (or its tokenizer) that could not be found or fetched."""
-    return MissingFileError(f"ModelArguments.model_name_or_path: {path!r}: the {what} could not be loaded "
-                            f"({type(err).__name__}: {str(err).splitlines()[0][:200]}); give a folder on this machine "
-                            "that holds it, or a Hub id (namespace/name) this machine can reach")
+def _not_found(path: str, err: Exception, what: str) -> str:
+    """The message for a base model (or its tokenizer) that could not be found or fetched."""
+    return (f"ModelArguments.model_name_or_path: {path!r}: the {what} could not be loaded "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:200]}); give a folder on this machine that holds it, "
+            "or a Hub id (namespace/name) this machine can reach")
 
 
 def load_tokenizer(args: ModelArguments):
@@ -72,11 +72,11 @@ def load_tokenizer(args: ModelArguments):
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
     except OSError as err:
-        raise _not_found(path, err, "tokenizer") from None
+        raise MissingFileError(_not_found(path, err, "tokenizer")) from None
     except ValueError as err:
         if "trust_remote_code" in str(err):
             raise
-        raise _not_found(path, err, "tokenizer") from None
+        raise MissingFileError(_not_found(path, err, "tokenizer")) from None
     ensure_pad_token(tokenizer)
     return tokenizer
 
@@ -128,7 +128,7 @@ def load_base_model(args: ModelArguments):
             raise ArgumentError(f"{path}: a weights file is corrupt or truncated ({err}); download or convert it "
                                 "again") from None
         if isinstance(err, OSError) or (isinstance(err, ValueError) and "Repo id" in str(err)):
-            raise _not_found(path, err, "model") from None
+            raise MissingFileError(_not_found(path, err, "model")) from None
         raise
     if model.config.pad_token_id is None and model.config.eos_token_id is not None:
         eos = model.config.eos_token_id
