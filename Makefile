@@ -32,8 +32,9 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
-# The slow checks: real PyPI downloads, the GGUF conversion, report smoke runs, and the app in a
-# headless browser (the app extra, trl for the throughput smoke, and Debian's chromium, as root).
+# The slow checks: real PyPI downloads, the GGUF conversion, report smoke runs, a tuning run cut at
+# every write (tests/test_faults.py, 5 minutes), and the app in a headless browser (the app extra,
+# trl for the throughput smoke, and Debian's chromium, as root).
 test-slow: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[app,bench]"
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
