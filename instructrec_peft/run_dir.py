@@ -172,7 +172,8 @@ class RunDir:
         for path in sorted(committed.iterdir(), key=lambda p: p.name == self.RECORD):
             if path.name == self.RECORD:
                 for stale in (old | set(self.run_files())) - new:
-                    if (self.path / stale).is_file():
+                    # Names come from a file; only a plain name in this folder is ever removed.
+                    if _plain_name(stale) and (self.path / stale).is_file():
                         (self.path / stale).unlink()
             if path.is_dir():
                 if (self.path / path.name).exists():
@@ -203,7 +204,7 @@ class RunDir:
         if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
             raise DataError(f"{path}: not a run record (expected {{\"files\": {{name: sha256}}}})")
         for name, digest in files.items():
-            if "/" in name or "\\" in name or name.startswith("."):
+            if not _plain_name(name):
                 raise DataError(f"{path}: the record names {name!r}, which is not a file of the run folder")
             if not (self.path / name).is_file():
                 raise DataError(f"{self.path}: {name} is missing; the folder is not one whole run (tune again, or "
@@ -273,6 +274,12 @@ class RunDir:
         if not complete:
             raise ArgumentError(f"resume_from_checkpoint: no complete checkpoint in {self.path}")
         return complete[-1]
+
+
+def _plain_name(name) -> bool:
+    """A file name of the folder itself: no separator, not hidden, not '..'."""
+    return isinstance(name, str) and bool(name) and "/" not in name and "\\" not in name \
+        and not name.startswith(".")
 
 
 def _sha256(path: Path) -> str:

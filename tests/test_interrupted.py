@@ -116,3 +116,24 @@ def test_resuming_from_the_final_steps_checkpoint_trains_no_further(tiny_assets,
     assert resumed.keys() == straight.keys()
     assert all(torch.equal(resumed[key], straight[key]) for key in straight)
     assert json.loads((killed / "trainer_state.json").read_text())["global_step"] == 8
+
+
+def test_a_commit_never_removes_a_file_outside_its_folder(tmp_path):
+    # The previous run's record names the files a new commit removes; a record naming a path
+    # outside the folder must not make a save delete it.
+    from instructrec_peft.run_dir import RunDir
+
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me")
+    run = RunDir(tmp_path / "run")
+    with run.commit() as staging:
+        (staging / "adapter_config.json").write_text("{}")
+    record = json.loads((run.path / "instructrec_run.json").read_text())
+    record["files"]["../precious.txt"] = "0" * 64
+    (run.path / "instructrec_run.json").write_text(json.dumps(record))
+    (run.path / "feedback.jsonl").write_text("{}\n")  # the app's log in the folder: not a run file
+    with run.commit() as staging:
+        (staging / "adapter_model.safetensors").write_bytes(b"x")
+    assert outside.read_text() == "keep me"
+    assert sorted(p.name for p in run.path.iterdir()) == ["adapter_model.safetensors", "feedback.jsonl",
+                                                         "instructrec_run.json"]
