@@ -7,11 +7,12 @@ systems, so readers and a crash see old files or new ones, never parts.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_text_atomic", "staging_dir"]
+__all__ = ["write_text_atomic", "staging_dir", "sha256_of"]
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -39,3 +40,12 @@ def staging_dir(destination: str | Path) -> tempfile.TemporaryDirectory:
     destination.parent.mkdir(parents=True, exist_ok=True)
     return tempfile.TemporaryDirectory(prefix=f".{destination.name}.partial-", dir=destination.parent,
                                        ignore_cleanup_errors=True)
+
+
+def sha256_of(path: str | Path) -> str:
+    """The file's sha256 as hex, read in 1 MiB blocks (adapters and wheels can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -27,7 +27,6 @@ refuses one whose files do not match its record (parts of two runs).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import ArgumentError, DataError, MissingFileError
-from .files import staging_dir, write_text_atomic
+from .files import sha256_of, staging_dir, write_text_atomic
 
 __all__ = ["RunDir"]
 
@@ -144,7 +143,7 @@ class RunDir:
     def write_record(self) -> None:
         """Record the folder's current files (a folder assembled by other means, such as an export)."""
         files = sorted(p.name for p in self.path.iterdir() if p.is_file() and p.name != self.RECORD)
-        record = {"format": 1, "files": {n: _sha256(self.path / n) for n in files if n not in self.UNRECORDED},
+        record = {"format": 1, "files": {n: sha256_of(self.path / n) for n in files if n not in self.UNRECORDED},
                   "documents": [n for n in files if n in self.UNRECORDED]}
         write_text_atomic(self.path / self.RECORD, json.dumps(record, indent=2) + "\n")
 
@@ -209,7 +208,7 @@ class RunDir:
             if not (self.path / name).is_file():
                 raise DataError(f"{self.path}: {name} is missing; the folder is not one whole run (tune again, or "
                                 "resume with --resume_from_checkpoint latest)")
-            if _sha256(self.path / name) != digest:
+            if sha256_of(self.path / name) != digest:
                 raise DataError(f"{self.path}: {name} is not the file this run wrote (its sha256 differs from "
                                 f"{self.RECORD}); the folder mixes parts of different runs or was edited. Tune "
                                 "again, or resume with --resume_from_checkpoint latest")
@@ -280,14 +279,6 @@ def _plain_name(name) -> bool:
     """A file name of the folder itself: no separator, not hidden, not '..'."""
     return isinstance(name, str) and bool(name) and "/" not in name and "\\" not in name \
         and not name.startswith(".")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -526,13 +526,19 @@ def _(ctx):
 
 # ---- a run folder: saved config, manifest, adapter --------------------------------------------------
 
+def copied(ctx, source=None) -> Path:
+    """A copy of an adapter folder (the text-only one by default) under ``ctx.inputs``, to break."""
+    folder = ctx.inputs / "adapter"
+    shutil.copytree(source or ctx.adapter, folder)
+    return folder
+
+
 def tampered(ctx, source=None, **edits):
     """A copy of an adapter folder with ``edits`` {file name: function(dict) -> dict} applied,
     its run record rewritten to match (so the edit, not the record, is what gets refused)."""
     from instructrec_peft.run_dir import RunDir
 
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(source or ctx.adapter, folder)
+    folder = copied(ctx, source)
     for name, edit in edits.items():
         path = folder / name.replace("__", ".")
         path.write_text(json.dumps(edit(json.loads(path.read_text()))))
@@ -574,8 +580,7 @@ def _(ctx):
 def _(ctx):
     from instructrec_peft.run_dir import RunDir
 
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(ctx.adapter, folder)
+    folder = copied(ctx)
     (folder / "instructrec_config.json").write_text("{not json")
     RunDir(folder).write_record()
     load_rec(ctx, str(folder))
@@ -627,8 +632,7 @@ def _(ctx):
     from instructrec_peft.models.loading import load_adapter
     from instructrec_peft.run_dir import RunDir
 
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(ctx.item_adapter, folder)
+    folder = copied(ctx, ctx.item_adapter)
     (folder / "instructrec_manifest.json").unlink()
     RunDir(folder).write_record()
     load_adapter(str(folder))
@@ -649,8 +653,7 @@ def _(ctx):
 @case("a truncated adapter_model.safetensors (no run record)", ArgumentError, r"adapter_model\.safetensors: not a "
       r"readable safetensors file .*corrupt or truncated")
 def _(ctx):
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(ctx.adapter, folder)
+    folder = copied(ctx)
     (folder / "instructrec_run.json").unlink()  # as written before run records existed
     weights = folder / "adapter_model.safetensors"
     weights.write_bytes(weights.read_bytes()[:300])
@@ -660,8 +663,7 @@ def _(ctx):
 @case("a truncated adapter_model.safetensors", DataError, r"adapter_model\.safetensors is not the file this run "
       r"wrote \(its sha256 differs from instructrec_run\.json\)")
 def _(ctx):
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(ctx.adapter, folder)
+    folder = copied(ctx)
     weights = folder / "adapter_model.safetensors"
     weights.write_bytes(weights.read_bytes()[:300])
     load_rec(ctx, str(folder))
@@ -670,8 +672,7 @@ def _(ctx):
 @case("a folder mixing two runs", DataError, r"instructrec_config\.json is not the file this run wrote.*mixes parts "
       r"of different runs")
 def _(ctx):
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(ctx.adapter, folder)
+    folder = copied(ctx)
     shutil.copy2(Path(ctx.item_adapter) / "instructrec_config.json", folder / "instructrec_config.json")
     load_rec(ctx, str(folder))
 
@@ -679,8 +680,7 @@ def _(ctx):
 @case("a run record naming a file that is gone", DataError, r"tokenizer\.json is missing; the folder is not one "
       r"whole run")
 def _(ctx):
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(ctx.adapter, folder)
+    folder = copied(ctx)
     (folder / "tokenizer.json").unlink()
     load_rec(ctx, str(folder))
 
@@ -688,8 +688,7 @@ def _(ctx):
 @case("a run record naming a path outside the folder", DataError, r"the record names '\.\./\.\./etc/passwd', which "
       r"is not a file of the run folder")
 def _(ctx):
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(ctx.adapter, folder)
+    folder = copied(ctx)
     record = json.loads((folder / "instructrec_run.json").read_text())
     record["files"]["../../etc/passwd"] = "0" * 64
     (folder / "instructrec_run.json").write_text(json.dumps(record))
@@ -700,8 +699,7 @@ def _(ctx):
 def _(ctx):
     from instructrec_peft.run_dir import RunDir
 
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(ctx.adapter, folder)
+    folder = copied(ctx)
     (folder / "adapter_config.json").write_text("{")
     RunDir(folder).write_record()
     load_rec(ctx, str(folder))
@@ -712,8 +710,7 @@ def _(ctx):
 def _(ctx):
     from instructrec_peft.run_dir import RunDir
 
-    folder = ctx.inputs / "adapter"
-    shutil.copytree(ctx.adapter, folder)
+    folder = copied(ctx)
     for name in ("tokenizer.json", "tokenizer_config.json"):
         (folder / name).unlink()
     RunDir(folder).write_record()

@@ -28,7 +28,6 @@ Command line::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -40,7 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import ArgumentError, AssetError
-from ..files import staging_dir
+from ..files import sha256_of, staging_dir
 
 __all__ = [
     "AssetError",
@@ -99,14 +98,6 @@ def asset_home() -> Path:
     """The cache root: ``$INSTRUCTREC_HOME`` or ``~/.cache/instructrec_peft``."""
     env = os.environ.get("INSTRUCTREC_HOME")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "instructrec_peft"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def pip_download(spec: WheelSpec, dest: Path) -> None:

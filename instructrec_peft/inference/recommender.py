@@ -28,7 +28,7 @@ import torch
 
 from ..data.feedback import Feedback, FeedbackLog
 from ..data.plain_text import plain_text
-from ..errors import ArgumentError, MissingFileError
+from ..errors import ArgumentError
 from ..instructions.item_tokens import ItemTokens
 from ..instructions.manifest import Manifest
 from ..instructions.templates import Template, get_template, select
@@ -101,30 +101,17 @@ class Recommender:
         ``trust_remote_code`` runs Python code shipped with the base model or tokenizer; only this
         argument turns it on, never a setting saved in the adapter's folder.
         """
-        from ..models.loading import load_adapter
+        from ..models.loading import load_adapter, load_adapter_tokenizer, open_adapter_dir
 
         path = Path(adapter)
         if not path.is_dir():
             from huggingface_hub import snapshot_download
 
             path = Path(snapshot_download(adapter, revision=revision))
-        from transformers import AutoTokenizer
-
-        from ..run_dir import RunDir
-
-        run = RunDir(path)
-        run.recover()  # before anything is read from it: one whole run, or an error saying why
-        run.require_adapter()
-        run.verify()
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
-        except (OSError, ValueError) as err:
-            if "trust_remote_code" in str(err):
-                raise
-            first = str(err).splitlines()[0][:160]
-            raise MissingFileError(f"{path}: the adapter's tokenizer cannot be loaded ({first}); a run folder holds "
-                                   "the tokenizer it was tuned with: copy the whole folder") from None
-        model = load_adapter(str(path), base=base_model, model_args=model_args, trust_remote_code=trust_remote_code)
+        opened = open_adapter_dir(path)  # before anything is read from it: one whole run, or an error saying why
+        tokenizer = load_adapter_tokenizer(path, trust_remote_code)
+        model = load_adapter(str(path), base=base_model, model_args=model_args, trust_remote_code=trust_remote_code,
+                             tokenizer=tokenizer, opened=opened)
         return cls(model, tokenizer, Manifest.load(path), catalog=catalog, scoring=scoring)
 
     @classmethod

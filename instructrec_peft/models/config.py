@@ -16,6 +16,7 @@ YAML file is refused with the nearest known name.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import sys
 from dataclasses import dataclass, field, fields
@@ -392,7 +393,9 @@ def _known_fields() -> dict[str, type]:
     return known
 
 
+@functools.lru_cache(maxsize=1)
 def _field_types() -> dict[str, object]:
+    """Each config field's type hint, resolved once (callers must not change the dict)."""
     import typing
 
     types = {}
@@ -493,8 +496,8 @@ def _check_value(owner: str, key: str, value, annotation, where, parsed_text: bo
 
     YAML values reach the dataclasses as parsed (argparse converts only strings), so ``lora_r: 2.5``
     or ``true`` would pass unchecked and a string for a list field would be read letter by letter.
-    Annotations are strings here (``from __future__ import annotations``) or, for
-    ``TrainingArguments``, types; the shapes below cover the fields of the three configs. Returns
+    ``annotation`` is the field's resolved type hint (:func:`_field_types`; its text where a hint
+    cannot be resolved); the shapes below cover the fields of the three configs. Returns
     the value, a number given for a text field as text (``category_path: 2``). ``parsed_text``: text
     for a number or a truth value is accepted (argparse converts it); a saved file gets no such pass.
     """

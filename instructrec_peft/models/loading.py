@@ -26,7 +26,8 @@ from ..run_dir import RunDir
 from .config import ModelArguments, saved_configs
 
 __all__ = ["model_path", "load_tokenizer", "load_base_model", "quantization_config", "lora_targets", "peft_config",
-           "wrap_model", "resolve_dtype", "is_prompt_learning"]
+           "wrap_model", "resolve_dtype", "is_prompt_learning", "open_adapter_dir", "load_adapter",
+           "check_adapter_files", "load_adapter_tokenizer", "item_tokens_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -245,8 +246,18 @@ def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: b
     return peft_model
 
 
+def open_adapter_dir(adapter_dir: str | Path) -> RunDir:
+    """An adapter folder ready to read: an interrupted save finished, a killed one's staging
+    removed, the weights present as safetensors, and its files those of one run (its record)."""
+    run = RunDir(adapter_dir)
+    run.recover()
+    _require_safetensors(run.path)
+    run.verify()
+    return run
+
+
 def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None = None, *,
-                 trust_remote_code: bool = False):
+                 trust_remote_code: bool = False, tokenizer=None, opened: RunDir | None = None):
     """A tuned adapter on its base model, loaded as it was trained (same quantisation).
 
     ``model_args`` defaults to the model section of ``instructrec_config.json`` in the adapter
@@ -254,21 +265,20 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
     :func:`~instructrec_peft.models.config.saved_configs`); ``base`` may be an already-loaded base
     model to reuse. An adapter with item tokens
     (its manifest says so) gets the base's embeddings resized to hold them first, which is all
-    plain PEFT needs too: ``base.resize_token_embeddings(len(tokenizer))``.
+    plain PEFT needs too: ``base.resize_token_embeddings(len(tokenizer))``. ``tokenizer``: the
+    adapter's, when the caller has loaded it already; ``opened``: what :func:`open_adapter_dir`
+    returned for this folder, when the caller has opened it already (its files are not hashed again).
     """
 
     from peft import PeftModel
 
     adapter_dir = Path(adapter_dir)
-    run = RunDir(adapter_dir)
-    run.recover()  # an interrupted save finished, a killed one's staging removed
-    _require_safetensors(adapter_dir)
-    run.verify()  # one whole run: parts of two runs are refused
+    run = opened or open_adapter_dir(adapter_dir)
     if model_args is None:
         model_args = saved_configs(adapter_dir, hint="pass model_args for adapters not written by us",
                                    trust_remote_code=trust_remote_code)[0]
     tokens = item_tokens_of(adapter_dir)
-    check_adapter_files(adapter_dir, tokens)  # before anything is allocated from what the files say
+    check_adapter_files(adapter_dir, tokens, tokenizer)  # before anything is allocated from what the files say
     base = base if base is not None else load_base_model(model_args)
     if tokens is not None:
         from ..instructions.item_tokens import resize_for_items
@@ -277,7 +287,6 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
     try:
         return PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=False)
     except (RuntimeError, ValueError, KeyError) as err:
-        run = RunDir(adapter_dir)
         trained_on = run.read_json(run.adapter_config.name).get("base_model_name_or_path")
         given = getattr(base.config, "_name_or_path", None) or type(base).__name__
         first = str(err).splitlines()[0][:300]
@@ -285,11 +294,27 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
                             f"{trained_on!r}, the base given is {given!r} ({type(err).__name__}: {first})") from err
 
 
-def check_adapter_files(adapter_dir: str | Path, tokens=None) -> None:
+def load_adapter_tokenizer(adapter_dir: str | Path, trust_remote_code: bool = False):
+    """The tokenizer saved with an adapter (it may hold the adapter's item tokens); a clear error
+    when the folder lacks it."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(adapter_dir), trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as err:
+        if "trust_remote_code" in str(err):
+            raise
+        first = str(err).splitlines()[0][:160]
+        raise MissingFileError(f"{adapter_dir}: the adapter's tokenizer cannot be loaded ({first}); a run folder "
+                               "holds the tokenizer it was tuned with: copy the whole folder") from None
+
+
+def check_adapter_files(adapter_dir: str | Path, tokens=None, tokenizer=None) -> None:
     """Refuse an adapter folder whose files disagree before PEFT builds anything from them: weights
     that are not a readable safetensors file, a LoRA rank that is not the weights' (``r: 1e6``
     would allocate gigabytes first), item-token rows without the manifest that maps them, or an
-    item-token map that is not the tokenizer's (``first_id: 1e12`` would resize to 10^12 rows)."""
+    item-token map that is not the tokenizer's (``first_id: 1e12`` would resize to 10^12 rows;
+    ``tokenizer``: the adapter's, if already loaded)."""
     run = RunDir(adapter_dir)
     config = run.read_json(run.adapter_config.name)
     if not isinstance(config, dict):
@@ -312,13 +337,7 @@ def check_adapter_files(adapter_dir: str | Path, tokens=None) -> None:
         raise MissingFileError(f"{adapter_dir}: the adapter trains item-token rows, but {run.MANIFEST} (which maps "
                                "them to items) is missing; copy the whole run folder")
     if tokens is not None:
-        from transformers import AutoTokenizer
-
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(str(run.path), trust_remote_code=False)
-        except (OSError, ValueError) as err:
-            raise MissingFileError(f"{adapter_dir}: the adapter's tokenizer cannot be loaded ({str(err)[:160]}); an "
-                                   "item-token adapter needs the tokenizer saved with it") from None
+        tokenizer = tokenizer if tokenizer is not None else load_adapter_tokenizer(run.path)
         tokens.check(tokenizer, f"{run.manifest}")
 
 
