@@ -83,7 +83,7 @@ class Recommender:
         if manifest.item_tokens:
             self.item_tokens = ItemTokens.from_dict(manifest.item_tokens)
             self.item_tokens.check(tokenizer, "the adapter's manifest")
-            # A text may name several items (ML-100K has two "Hamlet (1996)"): all are kept, so that
+            # A text may name several items (ML-100K has two "Chairman of the Board (1998)"): all are kept, so that
             # such a title is refused as ambiguous instead of silently meaning one of them.
             self._by_text: dict[str, list[str]] = {}
             self._index_texts(zip(self.item_tokens.items, self.item_tokens.texts))
