@@ -23,6 +23,7 @@ from pathlib import Path
 
 from instructrec_peft.data.assets import fetch
 from instructrec_peft.evaluation.baselines import fit_baseline, full_ranking_ranks
+from instructrec_peft.evaluation.following import keyword_filtered, loo_full_ranks
 from instructrec_peft.evaluation.metrics.formulas import target_ranks
 from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
 from instructrec_peft.evaluation.ranking import ranks_table
@@ -37,6 +38,7 @@ from instructrec_peft.training.item_init import item_token_model
 from instructrec_peft.training.tuning import run_tuning
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "items-cpu.yaml"
+STEERED_TEMPLATE = "p1-i2-matching-4"  # the history, then "[a Comedy, Romance movie]"
 TABLES = {  # protocol -> (columns, metrics with an interval)
     "loo-random-10": (("hr@1", "hr@3", "hr@5", "ndcg@3", "ndcg@5", "ndcg@10", "mrr"), ("hr@1", "ndcg@10")),
     "full": (("hr@1", "hr@5", "hr@10", "ndcg@5", "ndcg@10", "mrr"), ("hr@10", "ndcg@10")),
@@ -100,8 +102,27 @@ def main(argv: list[str] | None = None) -> None:
     if any(len(r) != len(users) for r in (zero.loo, tuned.loo)):
         raise SystemExit("some test users could not be prompted; the rows would not be paired")
 
+    # The same users asking for what they watch next: the test target's genres stated (I2), against
+    # keyword filters that rank the movies of exactly those genres first.
+    steered = run_item_lm(tuned_model, encoder, replace(data_args, eval_template=STEERED_TEMPLATE), tokens, data,
+                          seed=train_args.seed)
+    if steered.users != users:
+        raise SystemExit("some test users could not be prompted with their target's genres; the rows would not be "
+                         "paired")
+    stated = [data.log.catalog.categories(t) for t in data.rows["target"]]
+    intention = {"+ LoRA and item tokens, no intention": tuned.loo,
+                 "+ LoRA and item tokens, the target's genres stated": steered.loo}
+    intention_full = {"+ LoRA and item tokens, no intention": tuned.full,
+                      "+ LoRA and item tokens, the target's genres stated": steered.full}
+    for name, model in baselines.items():
+        filtered = keyword_filtered(model.score_users(users), data.log.catalog, items, stated, "exact")
+        row = f"{name}, those genres first (keyword filter)"
+        intention[row], intention_full[row] = loo_full_ranks(filtered, items, data.rows, split)
+
     tables = {protocol: ranks_table(ranks, *TABLES[protocol]) for protocol, ranks in (("loo-random-10", loo),
                                                                                        ("full", full))}
+    steering = {"loo-random-10": ranks_table(intention, ("hr@1", "ndcg@10"), ("hr@1", "ndcg@10")),
+                "full": ranks_table(intention_full, ("hr@10", "ndcg@10"), ("ndcg@10",))}
     minutes = (time.perf_counter() - started) / 60
     example = run_example(data, data_args, encoder, tokens, train_args.seed)
     print(f"\nan evaluation instruction (user {users[0]}, template {data_args.eval_template}; each <|item_N|> is one "
@@ -110,14 +131,27 @@ def main(argv: list[str] | None = None) -> None:
     print(tables["loo-random-10"][1])
     print(f"\nfull ranking: every movie the user has not watched ({len(items)} in the catalogue)\n")
     print(tables["full"][1])
+    print(f"\nwith an intention: each user states the test target's genres ({STEERED_TEMPLATE}, e.g. "
+          f"\"{example_intention(data)}\"); loo-random-10 and full ranking\n")
+    print(steering["loo-random-10"][1])
+    print()
+    print(steering["full"][1])
     print(f"\nadapter: {output.resolve()} (resize the base to the saved tokenizer, then PeftModel.from_pretrained); "
           f"demo took {minutes:.1f} min")
-    write_text_atomic((output / "demo_results.md"), "\n\n".join(t for _, t in tables.values()) + "\n")
+    write_text_atomic((output / "demo_results.md"), "\n\n".join(t for _, t in [*tables.values(), *steering.values()])
+                      + "\n")
     write_text_atomic((output / "demo_results.json"), json.dumps(
-        {"users": len(users), "minutes": minutes, "results": {p: m for p, (m, _) in tables.items()}}, indent=2) + "\n")
-    save_comparison(output, tables["loo-random-10"][0], adapter_row, users=len(users))
+        {"users": len(users), "minutes": minutes, "results": {p: m for p, (m, _) in tables.items()},
+         "intention": {p: m for p, (m, _) in steering.items()}}, indent=2) + "\n")
+    save_comparison(output, tables["loo-random-10"][0] | steering["loo-random-10"][0], adapter_row, users=len(users))
     card = write_card(output, base_model=model_args.base_model_id)
     print(f"model card: {card} (python recipes/push.py {output} <namespace>/<name> shares it)")
+
+
+def example_intention(data) -> str:
+    from instructrec_peft.instructions.requests import specific
+
+    return specific(data.log.catalog.categories(data.rows[0]["target"]), "movie")
 
 
 def run_example(data, data_args, encoder, tokens, seed: int) -> str:

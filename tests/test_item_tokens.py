@@ -442,3 +442,46 @@ def test_a_space_for_an_item_token_adapter_needs_no_catalogue_file(item_run, tmp
     space = space_folder(out, "me/items", tmp_path / "space")
     assert not (space / CATALOG_FILE).exists()
     assert 'load_recommender(ADAPTER, feedback="feedback.jsonl", catalog_file=None)' in (space / "app.py").read_text()
+
+
+def test_category_names_add_to_the_initial_rows(tiny_assets, toy_log):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.models.item_rows import text_means
+    from instructrec_peft.training.item_init import category_rows, item_token_rows
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_assets["llama"])
+    model = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])
+    items = list(toy_log.catalog.texts)
+    tokens = add_item_tokens(tokenizer, items, [toy_log.catalog.text(i) for i in items])
+    cats = [toy_log.catalog.categories(i) for i in items]
+    cats[5] = []  # an item without categories gets nothing added
+    rows = category_rows(model, tokenizer, cats)
+    names = text_means(model, tokenizer, ["Horror", "Sci-Fi"])
+    torch.testing.assert_close(rows[0], names.mean(0))  # item "1": Horror|Sci-Fi
+    assert torch.equal(rows[5], torch.zeros(rows.shape[1]))
+    text = item_token_rows(model, tokenizer, tokens, "text")
+    torch.testing.assert_close(item_token_rows(model, tokenizer, tokens, "text", categories=cats), text + rows)
+    # The collaborative part keeps its scale against the title part alone.
+    split = leave_one_out(toy_log)
+    with_cf = item_token_rows(model, tokenizer, tokens, "text+bpr", split=split, categories=cats)
+    torch.testing.assert_close(with_cf - text - rows, item_token_rows(model, tokenizer, tokens, "text+bpr",
+                                                                      split=split) - text)
+    with pytest.raises(ValueError, match="2 category lists for 12 items"):
+        item_token_rows(model, tokenizer, tokens, "text", categories=cats[:2])
+
+
+def test_the_score_matrix_is_the_recommenders_ranking(item_run):
+    from instructrec_peft import Recommender
+
+    _, out, _, _ = item_run
+    rec = Recommender.from_pretrained(str(out))
+    history = rec.item_tokens.items[:3]
+    matrix = rec.item_score_matrix([{"history": history}, {"history": history, "intention": "something funny"}])
+    assert matrix.shape == (2, len(rec.item_tokens))
+    top = rec.top_items(history, k=4)
+    assert [round(s, 4) for _, s in top] == [round(float(matrix[0][rec.item_tokens.position(i)]), 4) for i, _ in top]
+    steered = rec.top_items(history, k=4, intention="something funny")
+    assert [round(s, 4) for _, s in steered] == \
+        [round(float(matrix[1][rec.item_tokens.position(i)]), 4) for i, _ in steered]

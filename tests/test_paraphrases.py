@@ -8,7 +8,7 @@ import pytest
 from instructrec_peft.errors import ArgumentError, DataError
 from instructrec_peft.evaluation.category_filter import category_matches, filter_first
 from instructrec_peft.evaluation.paraphrases import MIN_PHRASINGS, heldout_phrasings
-from instructrec_peft.instructions.examples import MOODS
+from instructrec_peft.instructions.requests import MOODS
 
 ML100K_GENRES = ["Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
                  "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War",
@@ -23,9 +23,11 @@ def test_every_genre_has_its_heldout_phrasings():
 
 
 def test_no_training_wording_is_a_heldout_phrasing():
-    # Training states intentions as the I1 moods and the I2 form "a <categories> <noun>": neither
-    # may equal, contain or sit inside a held-out phrasing, so a score on them measures reading.
-    training = [m.lower() for m in MOODS.values()] + [f"a {g.lower()} movie" for g in ML100K_GENRES]
+    # Training states intentions as the I1 moods, the I2 form "a <categories> <noun>" and the
+    # requests' "I like <category> movies" and "not <category>": none may equal, contain or sit
+    # inside a held-out phrasing, so a score on them measures reading.
+    training = [m.lower() for m in MOODS.values()] + [f"a {g.lower()} movie" for g in ML100K_GENRES] + \
+        [f"i like {g.lower()} movies" for g in ML100K_GENRES] + [f"not {g.lower()}" for g in ML100K_GENRES]
     for category, phrases in heldout_phrasings().items():
         for phrase in phrases:
             text = phrase.lower()
@@ -41,9 +43,11 @@ def test_training_examples_never_hold_a_heldout_phrasing(toy_log):
     names = [t.name for t in select(preference="P1", intention="I1")] + \
         [t.name for t in select(preference="P1", intention="I2")]
     rows = build_examples(leave_one_out(toy_log), toy_log.catalog, "train",
-                          ExampleConfig(templates=names, examples_per_user=None, tasks={"matching": 1.0}, seed=0))
+                          ExampleConfig(templates=names, examples_per_user=None, tasks={"matching": 1.0},
+                                        request_rate=1.0, seed=0))
     prompts = " ".join(rows["prompt"]).lower()
     assert any(m.lower() in prompts for m in MOODS.values())  # the intentions are in there
+    assert "] " in prompts or "]" in prompts and " [" in prompts  # and the in-history requests
     assert not [p for ps in heldout_phrasings().values() for p in ps if p.lower() in prompts]
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from ..data.feedback import Feedback, FeedbackLog
@@ -311,6 +312,22 @@ class Recommender:
         scores[seen] = -torch.inf
         top = torch.topk(scores, k)
         return [(self.item_tokens.items[i], float(s)) for i, s in zip(top.indices.tolist(), top.values.tolist())]
+
+    def item_score_matrix(self, requests: Sequence[dict], batch_size: int = 16, progress: bool = False) -> np.ndarray:
+        """Item-token adapters: ``(len(requests), items)`` scores (token order), batched; each request
+        is a dict of ``history`` and optional ``intention`` and ``preference``, as :meth:`top_items` takes."""
+        from .item_scoring import item_scores
+
+        if self.item_tokens is None:
+            raise ArgumentError("item_score_matrix scores item tokens; a text-only adapter scores with score()")
+        prompts = []
+        for request in requests:
+            intention, preference = request.get("intention"), request.get("preference")
+            template = self._template(intention, preference, task="matching")
+            prompts.append(self._prompt(template, request["history"], (), intention, preference))
+        return item_scores(self.model, self.encoder.prompt_ids(prompts), self.item_tokens.id_range, batch_size,
+                           pad_id=self.tokenizer.pad_token_id or 0, progress=progress,
+                           desc="scoring requests").numpy()
 
     def label(self, item: str) -> str:
         """How an item is shown to a person: its text, with its id when the text names several items."""

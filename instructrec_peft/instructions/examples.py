@@ -39,6 +39,7 @@ from ..data.split import LeaveOneOutSplit
 from ..errors import ArgumentError, ConfigError, DataError, TemplateError
 from . import templates as registry
 from .negatives import RandomNegatives, RetrieverNegatives
+from .requests import MOODS, REQUEST_KINDS, with_requests
 from .templates import Template, candidate_labels
 from .vocabulary import get_vocabulary
 
@@ -50,15 +51,6 @@ logger = logging.getLogger(__name__)
 COLUMNS = ("user", "stage", "target", "template", "task", "preference", "intention", "prompt", "completion",
            "candidates", "label", "history")
 
-# I1 phrases: a mood instead of the category name. Unlisted categories get a generic phrase.
-MOODS = {
-    "action": "something action-packed", "adventure": "an adventure", "animation": "something animated",
-    "children's": "something for the kids", "comedy": "something funny", "crime": "a crime story",
-    "documentary": "something true to life", "drama": "something moving", "fantasy": "something magical",
-    "film-noir": "something dark and stylish", "horror": "something scary", "musical": "something with music",
-    "mystery": "a good mystery", "romance": "something romantic", "sci-fi": "something futuristic",
-    "thriller": "something suspenseful", "war": "something about war", "western": "something set in the Wild West",
-}
 
 
 @dataclass
@@ -78,6 +70,10 @@ class ExampleConfig:
     # first) instead of random positions: with all-position training one example covers its
     # whole window, so windows that do not overlap cover the sequence once.
     windows: bool = False
+    # Train histories only: the share of item positions preceded by a request the item satisfies
+    # (requests.py), so that many positions per example learn to read an instruction.
+    request_rate: float = 0.0
+    request_kinds: Sequence[str] = REQUEST_KINDS
     seed: int = 42
 
     def __post_init__(self):
@@ -105,6 +101,12 @@ class ExampleConfig:
             raise ConfigError(f"ExampleConfig.examples_per_user must be >= 1 or None, got {self.examples_per_user}")
         if self.disliked_threshold >= self.liked_threshold:
             raise ConfigError("ExampleConfig: disliked_threshold must be below liked_threshold")
+        if not 0.0 <= self.request_rate <= 1.0:
+            raise ConfigError(f"ExampleConfig.request_rate must be in [0, 1], got {self.request_rate}")
+        self.request_kinds = list(self.request_kinds)
+        unknown = [k for k in self.request_kinds if k not in REQUEST_KINDS]
+        if unknown or not self.request_kinds:
+            raise ConfigError(f"ExampleConfig.request_kinds: {unknown or 'none given'}; choose from {REQUEST_KINDS}")
         if self.history_style not in registry.HISTORY_STYLES:
             raise ConfigError(f"ExampleConfig.history_style: {self.history_style!r} is not one of "
                               f"{registry.HISTORY_STYLES}")
@@ -231,6 +233,9 @@ def build_examples(
                 candidates = [target] + negatives[: config.num_candidates - 1]
                 rng.shuffle(candidates)
             history_texts = [catalog.text(i) for i in history]
+            if stage == "train" and config.request_rate:
+                history_texts = with_requests(history, history_texts, catalog, config.request_rate,
+                                              config.request_kinds, vocabulary.noun, vocabulary.nouns, rng)
             try:
                 rendered = template.render(
                     vocabulary=vocabulary, history=history_texts, candidates=values.pop("candidates_texts", ()),

@@ -27,6 +27,7 @@ from transformers import HfArgumentParser, TrainingArguments
 from ..errors import ConfigError, MissingFileError
 from ..instructions.item_tokens import ITEM_TEXT_MODES
 from ..instructions.negatives import NEGATIVE_SOURCES
+from ..instructions.requests import REQUEST_KINDS
 from ..instructions.templates import TASKS
 from ..run_dir import RunDir
 
@@ -196,6 +197,15 @@ class DataArguments:
     item_token_init: str = field(default="text+bpr", metadata={
         "help": f"initial item-token embeddings: {', '.join(ITEM_TOKEN_INITS)} (text: mean of the title's token "
                 "embeddings; +bpr/+sasrec: plus a collaborative factor fitted on the train split)"})
+    item_token_categories: bool = field(default=True, metadata={
+        "help": "with item_tokens, add the mean embedding of an item's category names to its initial row, so the "
+                "words of an intention ('a Comedy movie') start close to the items they name (no-op without "
+                "categories)"})
+    request_rate: float = field(default=0.0, metadata={
+        "help": "share of train history positions preceded by a request the next item satisfies ('[something "
+                "funny]', '[not Horror]'): how an item-token model learns to read instructions (requests.py)"})
+    request_kinds: list[str] = field(default_factory=lambda: list(REQUEST_KINDS), metadata={
+        "help": f"request kinds to draw from: {', '.join(REQUEST_KINDS)}"})
     item_text: str = field(default="tokens", metadata={
         "help": f"how items appear in prompts with item_tokens: {', '.join(ITEM_TEXT_MODES[:2])}"})
     all_positions: bool = field(default=True, metadata={
@@ -240,6 +250,11 @@ class DataArguments:
             _fail(name, "item_text_fields", "empty; name at least the item-name column")
         if self.item_token_init not in ITEM_TOKEN_INITS:
             _fail(name, "item_token_init", f"{self.item_token_init!r} is not one of {ITEM_TOKEN_INITS}")
+        if not 0.0 <= self.request_rate <= 1.0:
+            _fail(name, "request_rate", f"must be in [0, 1], got {self.request_rate}")
+        unknown = [k for k in self.request_kinds if k not in REQUEST_KINDS]
+        if unknown or not self.request_kinds:
+            _fail(name, "request_kinds", f"{unknown or 'empty'}: choose from {REQUEST_KINDS}")
         if self.negatives not in NEGATIVE_SOURCES:
             _fail(name, "negatives", f"{self.negatives!r} is not one of {NEGATIVE_SOURCES}")
         if self.item_text not in ITEM_TEXT_MODES[:2]:

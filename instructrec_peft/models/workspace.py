@@ -84,7 +84,8 @@ def example_config(args: DataArguments, seed: int, eval_only: bool = False) -> E
     return ExampleConfig(tasks=args.task_mix_weights, templates=templates, vocabulary=args.vocabulary,
                          num_candidates=args.num_candidates, max_history_items=args.max_history_items,
                          examples_per_user=args.examples_per_user or None, history_style=style,
-                         windows=args.item_tokens and args.all_positions, seed=seed)
+                         windows=args.item_tokens and args.all_positions, request_rate=args.request_rate,
+                         request_kinds=args.request_kinds, seed=seed)
 
 
 def shown_catalog(log: InteractionLog, args: DataArguments, item_tokens=None):

@@ -7,6 +7,10 @@
   projection to the model width, scaled so its mean norm is ``cf_scale`` times the text part's.
   Items that co-occur in histories then start close together, which text alone cannot know.
 
+With ``categories`` (on by default where the catalogue has them), each row also gets the mean
+input embedding of its category names ("Comedy", "Romance"): the very rows an intention's words
+are read through, so "a Comedy movie" starts out pointing at the comedies.
+
 Only the train split feeds the baseline, so nothing of the validation or test targets leaks in.
 
 >>> rows = item_token_rows(model, tokenizer, tokens, init="text+bpr", split=split)   # doctest: +SKIP
@@ -26,7 +30,7 @@ from ..instructions.item_tokens import ItemTokens
 from ..models.config import ITEM_TOKEN_INITS
 from ..models.item_rows import embedding_weights, text_means
 
-__all__ = ["INITS", "collaborative_factors", "item_token_rows", "set_item_rows", "item_token_model"]
+__all__ = ["INITS", "collaborative_factors", "category_rows", "item_token_rows", "set_item_rows", "item_token_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +49,34 @@ def collaborative_factors(split, items: Sequence[str], method: str, seed: int = 
     return model.net.items.weight.detach()[1:].numpy()  # row 0 is padding
 
 
+def category_rows(model, tokenizer, categories: Sequence[Sequence[str]]) -> torch.Tensor:
+    """(len(categories), d): per item, the mean of its category names' text embeddings (zeros for
+    an item without categories)."""
+    names = sorted({c for cats in categories for c in cats})
+    width = embedding_weights(model)[0].shape[1]
+    if not names:
+        return torch.zeros(len(categories), width)
+    index = {name: n for n, name in enumerate(names)}
+    table = text_means(model, tokenizer, names)
+    rows = torch.zeros(len(categories), width)
+    for n, cats in enumerate(categories):
+        if cats:
+            rows[n] = table[[index[c] for c in cats]].mean(0)
+    return rows
+
+
 def item_token_rows(model, tokenizer, tokens: ItemTokens, init: str = "text+bpr", split=None, seed: int = 0,
-                    cf_scale: float = 0.5) -> torch.Tensor:
-    """(len(tokens), d) initial rows for ``tokens`` (in token order)."""
+                    cf_scale: float = 0.5, categories: Sequence[Sequence[str]] | None = None) -> torch.Tensor:
+    """(len(tokens), d) initial rows for ``tokens`` (in token order); ``categories``: per token, the
+    item's categories, whose names' embeddings are added."""
     if init not in INITS:
         raise ArgumentError(f"item_token_init: {init!r} is not one of {INITS}")
+    if categories is not None and len(categories) != len(tokens):
+        raise ArgumentError(f"item_token_rows: {len(categories)} category lists for {len(tokens)} items")
     rows = text_means(model, tokenizer, tokens.texts)
+    named = rows + category_rows(model, tokenizer, categories) if categories is not None else rows
     if init == "text":
-        return rows
+        return named
     if split is None:
         raise ArgumentError(f"item_token_init={init!r} needs the split to fit its baseline on")
     factors = collaborative_factors(split, tokens.items, init.split("+")[1], seed)
@@ -61,8 +85,9 @@ def item_token_rows(model, tokenizer, tokens: ItemTokens, init: str = "text+bpr"
     generator = torch.Generator().manual_seed(seed)
     projection = torch.randn(factors.shape[1], rows.shape[1], generator=generator) / factors.shape[1] ** 0.5
     cf = factors @ projection
+    # Scaled against the title part alone, so adding categories leaves the factor's weight as it was.
     cf = cf * (cf_scale * rows.norm(dim=1).mean() / cf.norm(dim=1).mean().clamp(min=1e-12))
-    return rows + cf
+    return named + cf
 
 
 def set_item_rows(model, tokens: ItemTokens, rows: torch.Tensor) -> None:
@@ -93,9 +118,12 @@ def item_token_model(model_args, data_args, tokenizer, log, seed: int = 0):
     tokens = add_item_tokens(tokenizer, items, [log.catalog.text(i) for i in items])
     model = load_base_model(model_args)
     split = Workspace(data_args, seed, log=log).split if data_args.item_token_init != "text" else None
-    rows = item_token_rows(model, tokenizer, tokens, data_args.item_token_init, split=split, seed=seed)
+    categories = [log.catalog.categories(i) for i in items] if data_args.item_token_categories else None
+    rows = item_token_rows(model, tokenizer, tokens, data_args.item_token_init, split=split, seed=seed,
+                           categories=categories)
     resize_for_items(model, tokens)
     set_item_rows(model, tokens, rows)
-    logger.info("item tokens: %d items, ids %d..%d, initialised from %s", len(tokens), tokens.first_id,
-                tokens.id_range.stop - 1, data_args.item_token_init)
+    logger.info("item tokens: %d items, ids %d..%d, initialised from %s%s", len(tokens), tokens.first_id,
+                tokens.id_range.stop - 1, data_args.item_token_init,
+                " + categories" if categories and any(categories) else "")
     return model, tokens

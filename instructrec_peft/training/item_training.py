@@ -56,7 +56,7 @@ def encode_item_rows(encoder, tokens: ItemTokens, rows: dict, all_positions: boo
         if encoder.max_length is not None and len(row) > encoder.max_length:
             raise ArgumentError(f"an example of {len(row)} tokens exceeds max_length={encoder.max_length}; lower "
                                 "max_history_items or max_prompt_tokens")
-        sequence = all_positions and task == "matching" and preference == "P1"
+        sequence = all_positions and task == "matching"
         input_ids.append(row)
         labels.append(item_labels(row, len(prompt), ids, sequence))
     return {"input_ids": input_ids, "labels": labels}

@@ -1,0 +1,37 @@
+"""The instruction-following report: does a stated request steer an item-token adapter, and does it
+beat a keyword filter? Writes reports/following.md and reports/following.json.
+
+    python recipes/bench_following.py --adapter outputs/items-cpu              # every section, all test users
+    python recipes/bench_following.py --adapter outputs/items-cpu --sections control   # one section again
+    python recipes/bench_following.py --sections                               # only re-render from the JSON
+    python recipes/bench_following.py --adapter outputs/items-cpu --smoke      # 12 users (checks the script)
+
+The sections and what each measures: ``instructrec_peft/experiments/following_report.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from instructrec_peft.experiments.following_report import SECTIONS, run_following
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--adapter", default=str(ROOT / "outputs" / "items-cpu"),
+                        help="an item-token tuning run (make demo writes outputs/items-cpu)")
+    parser.add_argument("--sections", nargs="*", default=list(SECTIONS), choices=SECTIONS,
+                        help="sections to (re)run; none: only re-render the report")
+    parser.add_argument("--report", default=str(ROOT / "reports" / "following.md"))
+    parser.add_argument("--smoke", action="store_true", help="12 users and a short SASRec fit, report under outputs/")
+    args = parser.parse_args(argv)
+    report = Path(args.report) if not args.smoke else ROOT / "outputs" / "following-smoke.md"
+    print(run_following(Path(args.adapter), args.sections, report, smoke=args.smoke))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
