@@ -56,7 +56,9 @@ def make_parser() -> argparse.ArgumentParser:
     rec.add_argument("adapter", help="a tuning run's output directory")
     rec.add_argument("--history", nargs="+", required=True, metavar="ITEM",
                      help="items the user liked, oldest first (ids or titles); '-' reads them from stdin")
-    rec.add_argument("--intention", help="what the user is looking for now, e.g. 'a Crime, Thriller movie'")
+    rec.add_argument("--intention", help="what the user is looking for now, in their words: 'something scary', "
+                     "'a Crime, Thriller movie', 'not Horror'")
+    rec.add_argument("--preference", help="a statement of taste, e.g. 'I like Westerns but not Horror'")
     rec.add_argument("-k", type=_positive, default=10, help="how many items")
     rec.add_argument("--explain", action="store_true", help="a generated reason for each item")
     rec.add_argument("--trust_remote_code", action="store_true",
@@ -143,7 +145,8 @@ def recommend(args: argparse.Namespace) -> int:
 
     history = [line.strip() for line in sys.stdin if line.strip()] if args.history == ["-"] else args.history
     rec, _ = load_recommender(args.adapter, trust_remote_code=args.trust_remote_code)
-    rows = recommend_rows(rec, history, args.intention or "", k=args.k, explain=args.explain)
+    rows = recommend_rows(rec, history, args.intention or "", k=args.k, explain=args.explain,
+                          preference=args.preference or "")
     width = len(str(len(rows)))
     for rank, item, score, reason in rows:
         print(f"{rank:>{width}}. {item}  ({score:.3f})")

@@ -91,7 +91,7 @@ def test_all_position_labels_on_a_hand_built_example():
     assert item_labels(ids, 6, items, all_positions=False) == [-100, -100, -100, -100, -100, -100, 108]
 
 
-def test_encode_item_rows_labels_history_only_for_p1_matching(bpe_tokenizer):
+def test_encode_item_rows_labels_history_only_for_matching(bpe_tokenizer):
     from copy import deepcopy
 
     from instructrec_peft.instructions.tokenization import PromptEncoder
@@ -448,8 +448,8 @@ def test_category_names_add_to_the_initial_rows(tiny_assets, toy_log):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from instructrec_peft.data.split import leave_one_out
-    from instructrec_peft.models.item_rows import text_means
-    from instructrec_peft.training.item_init import category_rows, item_token_rows
+    from instructrec_peft.models.item_rows import category_rows, text_means
+    from instructrec_peft.training.item_init import item_token_rows
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_assets["llama"])
     model = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])
@@ -485,3 +485,73 @@ def test_the_score_matrix_is_the_recommenders_ranking(item_run):
     steered = rec.top_items(history, k=4, intention="something funny")
     assert [round(s, 4) for _, s in steered] == \
         [round(float(matrix[1][rec.item_tokens.position(i)]), 4) for i, _ in steered]
+
+
+def test_the_map_keeps_categories_and_new_items_start_from_theirs(item_run):
+    from instructrec_peft.inference.recommender import Recommender
+    from instructrec_peft.instructions.item_tokens import ItemTokens
+    from instructrec_peft.models.item_rows import category_rows, text_means
+
+    _, out, _, _ = item_run
+    rec = Recommender.from_pretrained(str(out))
+    tokens = rec.item_tokens
+    assert ItemTokens.from_dict(tokens.to_dict()) == tokens and tokens.categories is not None
+    known = tokens.known_categories()
+    assert tokens.categories_of(tokens.items[0]) and set(tokens.categories_of(tokens.items[0])) <= set(known)
+    rec.add_items(["new-1", "new-2"], ["Film Q99", "Film R98"], categories=[[known[0]], []])
+    assert rec.item_tokens.categories_of("new-1") == [known[0]] and rec.item_tokens.categories_of("new-2") == []
+    rows = rec.model.get_input_embeddings().token_adapter.get_merged_weights(["default"])
+    expected = text_means(rec.model, rec.tokenizer, ["Film Q99", "Film R98"]) + \
+        category_rows(rec.model, rec.tokenizer, [[known[0]], []])
+    torch.testing.assert_close(rows[-2:].detach(), expected)
+    with pytest.raises(ValueError, match="categories must be one list of category names per item"):
+        rec.add_items(["new-3"], ["Film S97"], categories=["Comedy"])
+
+
+def test_an_unknown_category_in_a_request_is_named(item_run):
+    from instructrec_peft.inference.recommender import Recommender
+
+    _, out, _, _ = item_run
+    rec = Recommender.from_pretrained(str(out))
+    history = rec.item_tokens.items[:3]
+    known = rec.item_tokens.known_categories()
+    with pytest.raises(ValueError, match=r"unknown category \['Cartoons'\] in 'a Cartoons movie'; the adapter's "
+                                         r"items have \["):
+        rec.top_items(history, k=3, intention="a Cartoons movie")
+    with pytest.raises(ValueError, match=r"unknown category \['Horor'\] in 'I like .* but not Horor'"):
+        rec.top_items(history, k=3, preference=f"I like {known[0]} movies but not Horor")
+    # Free wording names no category and a known one passes.
+    assert len(rec.top_items(history, k=3, intention="something to watch tonight")) == 3
+    assert len(rec.top_items(history, k=3, intention=f"a {known[0]} movie")) == 3
+
+
+def test_explanations_state_the_measured_score_changes(item_run):
+    from instructrec_peft.inference.app import recommend_rows
+    from instructrec_peft.inference.explanations import Explanation, explain_items
+    from instructrec_peft.inference.recommender import Recommender
+
+    _, out, _, _ = item_run
+    rec = Recommender.from_pretrained(str(out))
+    history = rec.item_tokens.items[:4]
+    known = rec.item_tokens.known_categories()
+    top = [i for i, _ in rec.top_items(history, k=3)]
+    explained = explain_items(rec, history, top, intention=f"a {known[0]} movie", top=2)
+    with_request = rec.item_score_matrix([{"history": history, "intention": f"a {known[0]} movie"}])[0]
+    plain = rec.item_score_matrix([{"history": history}])[0]
+    for e in explained:
+        column = rec.item_tokens.position(e.item)
+        assert e.score == pytest.approx(float(with_request[column]), abs=1e-4)
+        assert e.request_gain == pytest.approx(float(with_request[column] - plain[column]), abs=1e-4)
+        assert e.matched == ([known[0]] if known[0] in rec.item_tokens.categories_of(e.item) else [])
+        for removed, drop in e.because:  # each named item's drop is the measured one
+            rest = [i for i in history if i != removed]
+            without = rec.item_score_matrix([{"history": rest, "intention": f"a {known[0]} movie"}])[0][column]
+            assert drop == pytest.approx(e.score - float(without), abs=1e-4) and drop > 0
+        assert [d for _, d in e.because] == sorted((d for _, d in e.because), reverse=True)
+    rows = recommend_rows(rec, history, k=3)
+    assert [r[3] for r in rows] == [e.text(rec.label) for e in explain_items(rec, history, top)]
+    text = Explanation("1", 3.0, [("a", 1.5), ("b", 0.25)], ["Drama"], 2.0, ["Drama"]).text(str.upper)
+    assert text == "Because you watched A (+1.50) and B (+0.25), Drama like it. Your request raised it by +2.00 " \
+                   "(it is Drama)."
+    assert Explanation("1", 3.0).text() == ("No single item of the history raises it: it ranks high for the history "
+                                            "as a whole.")

@@ -45,3 +45,17 @@ def test_malformed_manifests_are_refused(tmp_path):
     bad = {**CUSTOM, "prompt": "Bought {history.__class__}."}
     with pytest.raises(TemplateError, match="is not a bare name"):
         Manifest(templates=[bad], eval_template="shop-next").register()
+
+
+def test_an_item_map_with_categories_round_trips_and_checks_them():
+    from instructrec_peft.instructions.item_tokens import ItemTokens
+
+    tokens = ItemTokens.create(["1", "2"], ["A", "B"], 10, [["Comedy"], []])
+    assert ItemTokens.from_dict(tokens.to_dict()) == tokens
+    assert tokens.extend(["3"], ["C"]).categories == [["Comedy"], [], []]
+    plain = ItemTokens.create(["1", "2"], ["A", "B"], 10)
+    assert plain.extend(["3"], ["C"], [["War"]]).categories == [[], [], ["War"]]
+    with pytest.raises(ValueError, match="categories must be a list of lists of strings"):
+        ItemTokens.from_dict({**tokens.to_dict(), "categories": ["Comedy", "War"]})
+    with pytest.raises(ValueError, match="2 items but 1 category lists"):
+        ItemTokens.create(["1", "2"], ["A", "B"], 10, [["Comedy"]])

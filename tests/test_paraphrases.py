@@ -8,7 +8,7 @@ import pytest
 from instructrec_peft.errors import ArgumentError, DataError
 from instructrec_peft.evaluation.category_filter import category_matches, filter_first
 from instructrec_peft.evaluation.paraphrases import MIN_PHRASINGS, heldout_phrasings
-from instructrec_peft.instructions.requests import MOODS
+from instructrec_peft.instructions.requests import MOODS, WORDINGS
 
 ML100K_GENRES = ["Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
                  "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War",
@@ -23,11 +23,12 @@ def test_every_genre_has_its_heldout_phrasings():
 
 
 def test_no_training_wording_is_a_heldout_phrasing():
-    # Training states intentions as the I1 moods, the I2 form "a <categories> <noun>" and the
-    # requests' "I like <category> movies" and "not <category>": none may equal, contain or sit
+    # Training states intentions as the I1 moods and other wordings, the I2 form "a <categories>
+    # <noun>" and the requests' "I like <category> movies" and "not <category>": none may equal, contain or sit
     # inside a held-out phrasing, so a score on them measures reading.
     training = [m.lower() for m in MOODS.values()] + [f"a {g.lower()} movie" for g in ML100K_GENRES] + \
-        [f"i like {g.lower()} movies" for g in ML100K_GENRES] + [f"not {g.lower()}" for g in ML100K_GENRES]
+        [f"i like {g.lower()} movies" for g in ML100K_GENRES] + [f"not {g.lower()}" for g in ML100K_GENRES] + \
+        [w.lower() for ws in WORDINGS.values() for w in ws]
     for category, phrases in heldout_phrasings().items():
         for phrase in phrases:
             text = phrase.lower()

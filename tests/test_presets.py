@@ -3,6 +3,7 @@ separators and genre flags; Amazon's millisecond timestamps, nested category pat
 lines; Goodreads' dates and shelves; Steam's Python-literal lines), loaded, split and turned into
 examples of every task form whose intentions name real categories."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from instructrec_peft.data.presets import load_preset
 from instructrec_peft.instructions.examples import ExampleConfig, build_examples
 from instructrec_peft.models.config import DataArguments
 from instructrec_peft.models.workspace import load_log
+
+# A Python list or dict written into a prompt ("['Horror']"); a bracketed request ("[Horror]") is a template's.
+LITERAL_REPR = re.compile(r"[\[{]['\"]")
 
 ROOT = Path(__file__).resolve().parents[1]
 TITLES = ["Toy Story (1995)", "Amélie (2001)", "Heat (1995)", "Alien (1979)", "Fargo (1996)", "Jaws (1975)",
@@ -186,7 +190,7 @@ def test_amazon_layouts_load_with_real_category_names(tmp_path, preset, write, f
                            examples_per_user=None, seed=0)
     rows = build_examples(split, log.catalog, "train", config)
     intentions = [r["prompt"] for r in rows if r["intention"] == "I2"]
-    assert intentions and not any("[" in p for p in rows["prompt"])
+    assert intentions and not any(LITERAL_REPR.search(p) for p in rows["prompt"])
     assert all(any(g[0] in p or "Movies & TV" in p for g in GENRES) for p in intentions)
     assert DataArguments(data_preset=preset).vocabulary == "product"
     assert DataArguments(data_preset=preset, vocabulary="movie").vocabulary == "movie"
@@ -208,7 +212,7 @@ def every_task_form(log, vocabulary, labels):
     assert set(rows["task"]) == {"pointwise", "pairwise", "matching", "reranking"}
     intentions = [r["prompt"] for r in rows if r["intention"] == "I2"]
     assert intentions and all(any(label in p for label in labels) for p in intentions)
-    assert not any("[" in p or "{" in p for p in rows["prompt"])  # no list or dict reprs in any prompt
+    assert not any(LITERAL_REPR.search(p) or "{" in p for p in rows["prompt"])  # no list, dict or placeholder left
     return rows
 
 

@@ -11,8 +11,9 @@ from instructrec_peft.instructions.requests import REQUEST_KINDS, inline, reques
 def test_each_kind_states_the_item_truthfully():
     rng = np.random.default_rng(0)
     assert request_for(["Comedy", "Romance"], [], "I2", "movie", "movies", rng) == "a Comedy, Romance movie"
-    said = {request_for(["Comedy"], [], "I1", "movie", "movies", np.random.default_rng(s)) for s in range(20)}
-    assert said == {"something funny", "a Comedy movie"}
+    said = {request_for(["Comedy"], [], "I1", "movie", "movies", np.random.default_rng(s)) for s in range(60)}
+    assert said == {"something funny", "a comedy", "something to laugh at", "a funny movie", "a hilarious film",
+                    "a Comedy movie"}
     assert request_for(["Western"], [], "like", "movie", "movies", rng) == "I like Western movies"
     # An exclusion names a category the item lacks, from what the user watched lately.
     excluded = {request_for(["Comedy"], ["Comedy", "Horror", "War"], "exclude", "movie", "movies",
@@ -65,6 +66,10 @@ def test_requests_enter_train_examples_only(toy_log):
     train = build_examples(split, toy_log.catalog, "train", asked)
     assert sum(p.count(" [") for p in train["prompt"]) > 0
     assert train["prompt"] != build_examples(split, toy_log.catalog, "train", plain)["prompt"]
+    # request_examples: the share of train examples that carry requests at all.
+    none = ExampleConfig(templates=["p1-i0-matching-5"], examples_per_user=None, request_rate=1.0,
+                         request_examples=0.0, num_candidates=4, history_style="joined", seed=0)
+    assert sum(p.count(" [") for p in build_examples(split, toy_log.catalog, "train", none)["prompt"]) == 0
     with pytest.raises(ConfigError, match=r"request_rate must be in \[0, 1\], got 1.5"):
         ExampleConfig(request_rate=1.5)
     with pytest.raises(ConfigError, match=r"request_kinds: \['I9'\]"):

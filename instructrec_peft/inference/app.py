@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..errors import ArgumentError, MissingDependencyError
+from .explanations import explain_items
 
 __all__ = ["adapter_catalog", "read_catalog", "load_recommender", "recommend_rows", "record_choice", "build_app"]
 
@@ -72,18 +73,24 @@ def load_recommender(adapter: str, feedback: str | None = None, catalog_file: st
     return rec, items
 
 
-def recommend_rows(rec, liked: Sequence[str], intention: str = "", k: int = 10, explain: bool = True) -> list[list]:
-    """Table rows (rank, item, score, reason) of the top ``k`` for a history of ``liked`` items."""
+def recommend_rows(rec, liked: Sequence[str], intention: str = "", k: int = 10, explain: bool = True,
+                   preference: str = "") -> list[list]:
+    """Table rows (rank, item, score, reason) of the top ``k`` for a history of ``liked`` items,
+    steered by what the user wants now (``intention``) and says of their taste (``preference``).
+    An item-token adapter's reasons are measured (``explanations.py``: the history items and the
+    request that raised each score); a text-only adapter's are generated."""
     if not liked:
         raise ArgumentError("pick at least one item the user liked")
-    intention = intention.strip() or None
+    intention, preference = intention.strip() or None, preference.strip() or None
     if rec.item_tokens is not None:
         # By id: a title shared by two items is shown with its id, never mistaken for the other.
-        top = rec.top_items(list(liked), k=k, intention=intention)
-        items, scores = [rec.label(item) for item, _ in top], [score for _, score in top]
-    else:
-        items = rec.recommend(list(liked), k=k, intention=intention)
-        scores = rec.score(list(liked), items, intention=intention)
+        top = rec.top_items(list(liked), k=k, intention=intention, preference=preference)
+        reasons = [e.text(rec.label) for e in explain_items(rec, list(liked), [i for i, _ in top], intention,
+                                                             preference)] if explain else [""] * len(top)
+        return [[rank, rec.label(item), round(float(score), 3), reason]
+                for rank, ((item, score), reason) in enumerate(zip(top, reasons), start=1)]
+    items = rec.recommend(list(liked), k=k, intention=intention, preference=preference)
+    scores = rec.score(list(liked), items, intention=intention, preference=preference)
     return [[rank, item, round(float(score), 3),
              " ".join(rec.explain(list(liked), item).split()) if explain else ""]
             for rank, (item, score) in enumerate(zip(items, scores), start=1)]

@@ -32,8 +32,10 @@ from ..data.plain_text import plain_text
 from ..errors import ArgumentError
 from ..instructions.item_tokens import ItemTokens
 from ..instructions.manifest import Manifest
+from ..instructions.requests import named_categories
 from ..instructions.templates import Template, get_template, select
 from ..instructions.tokenization import PromptEncoder, ensure_pad_token
+from ..instructions.vocabulary import get_vocabulary
 from .candidates import score_ranking
 from .modes import eval_mode
 
@@ -196,6 +198,7 @@ class Recommender:
 
     def _prompt(self, template: Template, history: Sequence[str], candidates: Sequence[str] = (),
                 intention: str | None = None, preference: str | None = None) -> str:
+        self._check_request(intention, preference)
         history, candidates = self._shown(history), self._shown(candidates)
         values = {"target": "", "label": "", "answer": "", "choice": ""}
         # What a user types is text too: "<|item_5|>" in an intention is not item 5's token.
@@ -208,6 +211,20 @@ class Recommender:
                                max_prompt_tokens=self.manifest.max_prompt_tokens,
                                max_history_items=self.manifest.max_history_items,
                                history_style=self.manifest.history_style, **values).prompt
+
+    def _check_request(self, intention: str | None, preference: str | None) -> None:
+        """A category named in a trained form ("a Cartoons movie", "not Horor") that no item of the
+        adapter has is an error listing the known ones: the model would read it as noise."""
+        known = {c.lower(): c for c in (self.item_tokens.known_categories() if self.item_tokens is not None else ())}
+        if not known:
+            return
+        vocabulary = get_vocabulary(self.manifest.vocabulary)
+        for text in (intention, preference):
+            unknown = [n for n in named_categories(text or "", vocabulary.noun, vocabulary.nouns)
+                       if n.lower() not in known]
+            if unknown:
+                raise ArgumentError(f"unknown categor{'y' if len(unknown) == 1 else 'ies'} {unknown} in {text!r}; the "
+                                    f"adapter's items have {sorted(known.values())}")
 
     # ---- ranking -------------------------------------------------------------------------------
 
@@ -336,11 +353,14 @@ class Recommender:
             return f"{text} [id {item}]"
         return text
 
-    def add_items(self, items: Sequence[str], texts: Sequence[str]) -> None:
+    def add_items(self, items: Sequence[str], texts: Sequence[str],
+                  categories: Sequence[Sequence[str]] | None = None) -> None:
         """Give items that arrived after tuning a token, initialised from their text (item-token adapters).
 
-        The new rows are the mean input embedding of each text's tokens, as at tuning time; they
-        are not trained, so these items are ranked by what their text says (cold start).
+        The new rows are the mean input embedding of each text's tokens, plus that of their
+        ``categories``' names when given, as at tuning time (``item_token_categories``); they are
+        not trained, so these items are ranked by what their text says (cold start), and an
+        intention that names their category reaches them through the category part.
         """
         if self.item_tokens is None:
             raise ArgumentError("add_items needs an adapter tuned with item_tokens: text-only adapters score any item "
@@ -350,6 +370,11 @@ class Recommender:
         items, texts = [str(i) for i in items], [plain_text(str(t)) for t in texts]
         if len(items) != len(texts):
             raise ArgumentError(f"{len(items)} items but {len(texts)} texts")
+        if categories is not None:
+            if isinstance(categories, str) or len(categories) != len(items) or any(
+                    isinstance(c, str) or not all(isinstance(n, str) for n in c) for c in categories):
+                raise ArgumentError("add_items: categories must be one list of category names per item")
+            categories = [[plain_text(n) for n in c] for c in categories]
         if not items:
             raise ArgumentError("add_items: no items given")
         known = [i for i in items if i in self.item_tokens]
@@ -357,15 +382,17 @@ class Recommender:
             raise ArgumentError(f"item {known[0]!r} already has a token")
         from tokenizers import AddedToken
 
-        from ..models.item_rows import embedding_weights, text_means
+        from ..models.item_rows import category_rows, embedding_weights, text_means
 
         # Everything that can fail on the input runs before anything changes: a failed call
         # leaves the tokenizer, the embeddings and the map as they were.
-        extended = self.item_tokens.extend(items, texts)
+        extended = self.item_tokens.extend(items, texts, categories)
         if len(self.tokenizer) != self.item_tokens.id_range.stop:
             raise ArgumentError("the tokenizer has tokens after the item tokens; new item tokens would not be "
                                 "contiguous")
         rows = text_means(self.model, self.tokenizer, texts)
+        if categories is not None:
+            rows = rows + category_rows(self.model, self.tokenizer, categories)
         new = extended.strings[len(self.item_tokens):]
         weights = embedding_weights(self.model)
         saved_tokenizer, saved_weights = copy.deepcopy(self.tokenizer), [w.data for w in weights]

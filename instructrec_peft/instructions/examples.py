@@ -74,6 +74,9 @@ class ExampleConfig:
     # (requests.py), so that many positions per example learn to read an instruction.
     request_rate: float = 0.0
     request_kinds: Sequence[str] = REQUEST_KINDS
+    # The share of train examples whose history carries requests; the others stay plain histories,
+    # as a user who states nothing writes them.
+    request_examples: float = 1.0
     seed: int = 42
 
     def __post_init__(self):
@@ -101,8 +104,9 @@ class ExampleConfig:
             raise ConfigError(f"ExampleConfig.examples_per_user must be >= 1 or None, got {self.examples_per_user}")
         if self.disliked_threshold >= self.liked_threshold:
             raise ConfigError("ExampleConfig: disliked_threshold must be below liked_threshold")
-        if not 0.0 <= self.request_rate <= 1.0:
-            raise ConfigError(f"ExampleConfig.request_rate must be in [0, 1], got {self.request_rate}")
+        for key in ("request_rate", "request_examples"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ConfigError(f"ExampleConfig.{key} must be in [0, 1], got {getattr(self, key)}")
         self.request_kinds = list(self.request_kinds)
         unknown = [k for k in self.request_kinds if k not in REQUEST_KINDS]
         if unknown or not self.request_kinds:
@@ -233,7 +237,7 @@ def build_examples(
                 candidates = [target] + negatives[: config.num_candidates - 1]
                 rng.shuffle(candidates)
             history_texts = [catalog.text(i) for i in history]
-            if stage == "train" and config.request_rate:
+            if stage == "train" and config.request_rate and rng.random() < config.request_examples:
                 history_texts = with_requests(history, history_texts, catalog, config.request_rate,
                                               config.request_kinds, vocabulary.noun, vocabulary.nouns, rng)
             try:

@@ -38,11 +38,18 @@ class ItemTokens:
     items: list[str]
     texts: list[str]
     first_id: int
+    # Per item its categories, where the catalogue has them: what an intention can name, what a
+    # new item's row starts from beside its title, what an explanation can say the items share.
+    categories: list[list[str]] | None = None
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.items = [str(i) for i in self.items]
         self.texts = [str(t) for t in self.texts]
+        if self.categories is not None:
+            self.categories = [[str(c) for c in cats] for cats in self.categories]
+            if len(self.categories) != len(self.items):
+                raise DataError(f"item tokens: {len(self.items)} items but {len(self.categories)} category lists")
         if len(self.items) < 2:
             raise DataError(f"item tokens need a catalogue of at least 2 items, got {len(self.items)}: ranking one "
                             "item (or none) is not a recommendation")
@@ -57,8 +64,9 @@ class ItemTokens:
             raise DataError(f"item tokens: first_id must be >= 0, got {self.first_id}")
 
     @classmethod
-    def create(cls, items: Sequence[str], texts: Sequence[str], first_id: int) -> "ItemTokens":
-        return cls(list(items), list(texts), first_id)
+    def create(cls, items: Sequence[str], texts: Sequence[str], first_id: int,
+               categories: Sequence[Sequence[str]] | None = None) -> "ItemTokens":
+        return cls(list(items), list(texts), first_id, None if categories is None else [list(c) for c in categories])
 
     def __len__(self) -> int:
         return len(self.items)
@@ -94,6 +102,14 @@ class ItemTokens:
     def text(self, item: str) -> str:
         return self.texts[self.position(item)]
 
+    def categories_of(self, item: str) -> list[str]:
+        """The item's categories (empty where the map has none)."""
+        return list(self.categories[self.position(item)]) if self.categories is not None else []
+
+    def known_categories(self) -> list[str]:
+        """Every category of the map's items, sorted."""
+        return sorted({c for cats in self.categories or () for c in cats})
+
     def show(self, item: str, mode: str) -> str:
         """How ``item`` appears in a prompt under ``mode`` (one of :data:`ITEM_TEXT_MODES`)."""
         if mode == "tokens":
@@ -105,9 +121,18 @@ class ItemTokens:
             return self.text(item)
         raise ArgumentError(f"item_text: {mode!r} is not one of {ITEM_TEXT_MODES}")
 
-    def extend(self, items: Sequence[str], texts: Sequence[str]) -> "ItemTokens":
-        """The map with new items appended (their tokens follow the last one)."""
-        return ItemTokens(self.items + [str(i) for i in items], self.texts + [str(t) for t in texts], self.first_id)
+    def extend(self, items: Sequence[str], texts: Sequence[str],
+               categories: Sequence[Sequence[str]] | None = None) -> "ItemTokens":
+        """The map with new items appended (their tokens follow the last one); ``categories``: theirs,
+        kept when the map has categories (an item given none has none)."""
+        if categories is not None and len(categories) != len(items):
+            raise DataError(f"item tokens: {len(items)} new items but {len(categories)} category lists")
+        merged = None
+        if self.categories is not None or categories is not None:
+            old = self.categories or [[] for _ in self.items]
+            merged = old + [list(c) for c in (categories or [[]] * len(items))]
+        return ItemTokens(self.items + [str(i) for i in items], self.texts + [str(t) for t in texts], self.first_id,
+                          merged)
 
     def check(self, tokenizer, source: str = "the adapter") -> None:
         """Raise unless ``tokenizer`` holds exactly these tokens at these ids."""
@@ -121,11 +146,14 @@ class ItemTokens:
                     f"{'no such token' if found is None else found}; load the tokenizer saved with the adapter")
 
     def to_dict(self) -> dict:
-        return {"first_id": self.first_id, "items": list(self.items), "texts": list(self.texts)}
+        out = {"first_id": self.first_id, "items": list(self.items), "texts": list(self.texts)}
+        if self.categories is not None:
+            out["categories"] = [list(c) for c in self.categories]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> "ItemTokens":
-        unknown = set(data) - {"first_id", "items", "texts"}
+        unknown = set(data) - {"first_id", "items", "texts", "categories"}
         if unknown:
             raise ArgumentError(f"item-token map: unknown field(s) {sorted(unknown)}")
         missing = sorted({"first_id", "items", "texts"} - set(data))
@@ -137,10 +165,15 @@ class ItemTokens:
         for key in ("items", "texts"):
             if not isinstance(data[key], list) or not all(isinstance(v, str) for v in data[key]):
                 raise ArgumentError(f"item-token map: {key} must be a list of strings")
-        return cls(list(data["items"]), list(data["texts"]), first_id)
+        categories = data.get("categories")
+        if categories is not None and (not isinstance(categories, list) or not all(
+                isinstance(cats, list) and all(isinstance(c, str) for c in cats) for cats in categories)):
+            raise ArgumentError("item-token map: categories must be a list of lists of strings")
+        return cls(list(data["items"]), list(data["texts"]), first_id, categories)
 
 
-def add_item_tokens(tokenizer, items: Sequence[str], texts: Sequence[str]) -> ItemTokens:
+def add_item_tokens(tokenizer, items: Sequence[str], texts: Sequence[str],
+                    categories: Sequence[Sequence[str]] | None = None) -> ItemTokens:
     """Add one token per item to ``tokenizer`` (in place) and return the map.
 
     The tokens must be new: a tokenizer that already has some (an adapter's own) is refused,
@@ -149,7 +182,7 @@ def add_item_tokens(tokenizer, items: Sequence[str], texts: Sequence[str]) -> It
     from tokenizers import AddedToken
 
     first = len(tokenizer)
-    tokens = ItemTokens.create(items, texts, first)
+    tokens = ItemTokens.create(items, texts, first, categories)
     clash = [s for s in tokens.strings[:1] + tokens.strings[-1:] if s in tokenizer.get_vocab()]
     if clash:
         raise DataError(f"the tokenizer already has item tokens ({clash[0]}); start from the base model's tokenizer")

@@ -204,6 +204,8 @@ class DataArguments:
     request_rate: float = field(default=0.0, metadata={
         "help": "share of train history positions preceded by a request the next item satisfies ('[something "
                 "funny]', '[not Horror]'): how an item-token model learns to read instructions (requests.py)"})
+    request_examples: float = field(default=1.0, metadata={
+        "help": "share of train examples that carry requests (request_rate); the rest stay plain histories"})
     request_kinds: list[str] = field(default_factory=lambda: list(REQUEST_KINDS), metadata={
         "help": f"request kinds to draw from: {', '.join(REQUEST_KINDS)}"})
     item_text: str = field(default="tokens", metadata={
@@ -250,8 +252,9 @@ class DataArguments:
             _fail(name, "item_text_fields", "empty; name at least the item-name column")
         if self.item_token_init not in ITEM_TOKEN_INITS:
             _fail(name, "item_token_init", f"{self.item_token_init!r} is not one of {ITEM_TOKEN_INITS}")
-        if not 0.0 <= self.request_rate <= 1.0:
-            _fail(name, "request_rate", f"must be in [0, 1], got {self.request_rate}")
+        for key in ("request_rate", "request_examples"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                _fail(name, key, f"must be in [0, 1], got {getattr(self, key)}")
         unknown = [k for k in self.request_kinds if k not in REQUEST_KINDS]
         if unknown or not self.request_kinds:
             _fail(name, "request_kinds", f"{unknown or 'empty'}: choose from {REQUEST_KINDS}")

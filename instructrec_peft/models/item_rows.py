@@ -15,7 +15,7 @@ import torch
 from ..data.plain_text import plain_text
 from ..errors import ArgumentError
 
-__all__ = ["embedding_weights", "text_means"]
+__all__ = ["embedding_weights", "text_means", "category_rows"]
 
 
 def embedding_weights(model) -> list[torch.nn.Parameter]:
@@ -40,3 +40,19 @@ def text_means(model, tokenizer, texts: Sequence[str]) -> torch.Tensor:
     if empty:
         raise ArgumentError(f"item text {empty[0]!r} has no tokens to initialise its item token from")
     return torch.stack([weight[torch.as_tensor(row, device=weight.device)].float().mean(0) for row in ids]).cpu()
+
+
+def category_rows(model, tokenizer, categories: Sequence[Sequence[str]]) -> torch.Tensor:
+    """(len(categories), d): per item, the mean of its category names' text embeddings (zeros for
+    an item without categories)."""
+    names = sorted({c for cats in categories for c in cats})
+    width = embedding_weights(model)[0].shape[1]
+    if not names:
+        return torch.zeros(len(categories), width)
+    index = {name: n for n, name in enumerate(names)}
+    table = text_means(model, tokenizer, names)
+    rows = torch.zeros(len(categories), width)
+    for n, cats in enumerate(categories):
+        if cats:
+            rows[n] = table[[index[c] for c in cats]].mean(0)
+    return rows

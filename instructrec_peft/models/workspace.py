@@ -85,7 +85,7 @@ def example_config(args: DataArguments, seed: int, eval_only: bool = False) -> E
                          num_candidates=args.num_candidates, max_history_items=args.max_history_items,
                          examples_per_user=args.examples_per_user or None, history_style=style,
                          windows=args.item_tokens and args.all_positions, request_rate=args.request_rate,
-                         request_kinds=args.request_kinds, seed=seed)
+                         request_examples=args.request_examples, request_kinds=args.request_kinds, seed=seed)
 
 
 def shown_catalog(log: InteractionLog, args: DataArguments, item_tokens=None):

@@ -28,9 +28,9 @@ import torch
 from ..errors import ArgumentError
 from ..instructions.item_tokens import ItemTokens
 from ..models.config import ITEM_TOKEN_INITS
-from ..models.item_rows import embedding_weights, text_means
+from ..models.item_rows import category_rows, embedding_weights, text_means
 
-__all__ = ["INITS", "collaborative_factors", "category_rows", "item_token_rows", "set_item_rows", "item_token_model"]
+__all__ = ["INITS", "collaborative_factors", "item_token_rows", "set_item_rows", "item_token_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,22 +47,6 @@ def collaborative_factors(split, items: Sequence[str], method: str, seed: int = 
     if method == "bpr":
         return model.item_factors
     return model.net.items.weight.detach()[1:].numpy()  # row 0 is padding
-
-
-def category_rows(model, tokenizer, categories: Sequence[Sequence[str]]) -> torch.Tensor:
-    """(len(categories), d): per item, the mean of its category names' text embeddings (zeros for
-    an item without categories)."""
-    names = sorted({c for cats in categories for c in cats})
-    width = embedding_weights(model)[0].shape[1]
-    if not names:
-        return torch.zeros(len(categories), width)
-    index = {name: n for n, name in enumerate(names)}
-    table = text_means(model, tokenizer, names)
-    rows = torch.zeros(len(categories), width)
-    for n, cats in enumerate(categories):
-        if cats:
-            rows[n] = table[[index[c] for c in cats]].mean(0)
-    return rows
 
 
 def item_token_rows(model, tokenizer, tokens: ItemTokens, init: str = "text+bpr", split=None, seed: int = 0,
@@ -115,10 +99,12 @@ def item_token_model(model_args, data_args, tokenizer, log, seed: int = 0):
     if model_args.peft_method != "lora":
         raise ArgumentError(f"ModelArguments.peft_method: item tokens train with LoRA, not {model_args.peft_method!r}")
     items = list(log.catalog.texts)
-    tokens = add_item_tokens(tokenizer, items, [log.catalog.text(i) for i in items])
+    categories = [log.catalog.categories(i) for i in items]
+    tokens = add_item_tokens(tokenizer, items, [log.catalog.text(i) for i in items],
+                             categories if any(categories) else None)
     model = load_base_model(model_args)
     split = Workspace(data_args, seed, log=log).split if data_args.item_token_init != "text" else None
-    categories = [log.catalog.categories(i) for i in items] if data_args.item_token_categories else None
+    categories = categories if data_args.item_token_categories else None
     rows = item_token_rows(model, tokenizer, tokens, data_args.item_token_init, split=split, seed=seed,
                            categories=categories)
     resize_for_items(model, tokens)

@@ -4,10 +4,12 @@ An item-token example is the rendered prompt followed by the target's token (no 
 is one token, scored, never generated). Its labels:
 
 * the target token, always;
-* with ``all_positions`` and a P1 matching prompt, also every history item token after the
+* with ``all_positions`` and a matching prompt, also every history item token after the
   first: the position before it has read the instruction and the earlier items, so it learns
   to predict that item (SASRec-style), and one forward pass over ~60 tokens gives ~50 training
-  signals instead of one. Candidate lists (reranking) are not sequences and are never labelled.
+  signals instead of one. A request written before a history item (``requests.py``) is read by
+  the position that predicts it, so those positions learn to follow instructions. Candidate
+  lists (reranking) are not sequences and are never labelled.
 
 The loss (:func:`item_token_loss`) is cross-entropy over the item tokens' logits only: the model
 chooses among items, not among all words, as in scoring.
@@ -45,13 +47,12 @@ def item_labels(input_ids: Sequence[int], prompt_length: int, id_range: range, a
 def encode_item_rows(encoder, tokens: ItemTokens, rows: dict, all_positions: bool = True) -> dict[str, list]:
     """For ``datasets.Dataset.map(batched=True)`` over example rows: ``input_ids`` and ``labels``.
 
-    ``all_positions`` applies to P1 matching rows (a history and a next item); other rows label
+    ``all_positions`` applies to matching rows (a history and a next item); reranking rows label
     their answer only.
     """
     ids = tokens.id_range
     input_ids, labels = [], []
-    for prompt, target, task, preference in zip(encoder.prompt_ids(rows["prompt"]), rows["target"], rows["task"],
-                                                rows["preference"]):
+    for prompt, target, task in zip(encoder.prompt_ids(rows["prompt"]), rows["target"], rows["task"]):
         row = list(prompt) + [tokens.token_id(target)]
         if encoder.max_length is not None and len(row) > encoder.max_length:
             raise ArgumentError(f"an example of {len(row)} tokens exceeds max_length={encoder.max_length}; lower "
