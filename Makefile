@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow assets bench bench-throughput report clean
+.PHONY: install demo test test-slow assets bench bench-throughput bench-following report clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ bench-throughput: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) -m instructrec_peft.data.assets fetch
 	$(PY) recipes/bench_throughput.py
+
+# Does a stated request steer the demo's item-token adapter, against keyword filters (reports/following.md);
+# about 20 minutes on 2 CPU cores after `make demo`.
+bench-following: $(STAMP)
+	$(PY) -m instructrec_peft.data.assets fetch
+	test -f outputs/items-cpu/adapter_model.safetensors || $(PY) recipes/tune.py recipes/configs/items-cpu.yaml
+	$(PY) recipes/bench_following.py --adapter outputs/items-cpu
 
 # Per-template/aspect metrics, genre-domain transfer, cold start (reports/instructions.md); tunes the text-only
 # adapter it studies (recipes/configs/demo-cpu.yaml, ~12 minutes) when outputs/demo-cpu has none.

@@ -96,3 +96,51 @@ def test_in_a_headless_browser_pick_three_recommend_and_reject(rec, tmp_path):
     lines = Path(rec.feedback_path).read_text().splitlines()[before:]
     assert len(lines) == 1 and json.loads(lines[0])["accepted"] is False
     assert (tmp_path / "app.png").stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def demo_adapter(tmp_path_factory):
+    """The demo's item-token adapter: ``outputs/items-cpu`` after ``make demo``, else tuned here
+    with its config (about 10 minutes on 2 cores)."""
+    from instructrec_peft.data.assets import fetch
+    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.run_dir import RunDir
+    from instructrec_peft.training.tuning import run_tuning
+
+    fetch()
+    root = Path(__file__).parents[1]
+    adapter = root / "outputs" / "items-cpu"
+    if not RunDir(adapter).has_adapter():
+        adapter = tmp_path_factory.mktemp("demo") / "items-cpu"
+        run_tuning(*parse_config([str(root / "recipes" / "configs" / "items-cpu.yaml"), "--output_dir", str(adapter)]))
+    return adapter
+
+
+@pytest.mark.slow
+def test_in_a_headless_browser_the_intention_box_moves_the_top_k_to_the_genre(demo_adapter, tmp_path):
+    """What the user types in the intention box reaches the demo adapter: after Star Wars and Alien
+    the top 5 holds no comedy; asked for "a Comedy movie" (the wording of I2 requests), most of it
+    is comedies (4 of 5 for the demo's adapter when this test was written)."""
+    pytest.importorskip("gradio")
+    pytest.importorskip("playwright.sync_api")
+    from instructrec_peft.experiments.app_browser import try_in_browser
+    from instructrec_peft.inference.app import load_recommender
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("chromium is missing: make test-slow installs it (apt-get install chromium)")
+    rec, items = load_recommender(str(demo_adapter), feedback=str(tmp_path / "feedback.jsonl"))
+    genres = {rec.label(i): rec.item_tokens.categories_of(i) for i in rec.item_tokens.items}
+    demo = build_app(rec, items, k=5, explain=False)
+    demo.launch(server_port=7862, prevent_thread_lock=True, quiet=True)
+    liked = ["Star Wars (1977)", "Alien (1979)"]
+    try:
+        plain, asked = [try_in_browser("http://127.0.0.1:7862", liked, chromium, k=5, intention=said, reject=False)
+                        for said in ("", "a Comedy movie")]
+    finally:
+        demo.close()
+
+    def comedies(rows):  # a row's cells, one per line: rank, item, score (no reasons here)
+        return [row.split("\n")[1] for row in rows if "Comedy" in genres[row.split("\n")[1]]]
+
+    assert comedies(plain) == [] and len(comedies(asked)) >= 3, (plain, asked)

@@ -100,3 +100,46 @@ def test_compare_cold_start_scores_each_system_on_the_cold_and_warm_users(cold, 
     retriever = ContentRetriever.build(load_base_model(model_args), load_tokenizer(model_args), log.catalog)
     content = full_ranking_ranks(ContentScorer(retriever, split), split, users=cold_users)
     assert cold_systems["LM item embeddings (base)"] == ranking_metrics(content, (1, 5, 10, 20))
+
+
+def test_the_warm_dataset_leaves_the_cold_items_out_and_reads_back_the_same(cold, tmp_path):
+    from instructrec_peft.experiments.cold_items import write_warm_dataset
+
+    log, _, cold_items = cold
+    folder = write_warm_dataset(log, cold_items, tmp_path / "warm")
+    warm = load_log(DataArguments(dataset=str(folder)))
+    kept = log.interactions[~log.interactions["item_id"].isin(cold_items)].reset_index(drop=True)
+    assert len(warm.interactions) == len(kept) and not set(warm.interactions["item_id"]) & cold_items
+    assert warm.interactions[["user_id", "item_id", "timestamp"]].equals(kept[["user_id", "item_id", "timestamp"]])
+    assert sorted(warm.catalog.texts) == sorted(set(log.catalog.texts) - cold_items)
+    assert all(warm.catalog.text(i) == log.catalog.text(i) and warm.catalog.categories(i) == log.catalog.categories(i)
+               for i in warm.catalog.texts)
+
+
+def test_the_cold_section_tunes_without_the_cold_items_then_adds_them(tiny_assets, tmp_path):
+    from training_helpers import yaml_config
+
+    from instructrec_peft.experiments.cold_items import run_cold
+    from instructrec_peft.instructions.item_tokens import ItemTokens
+    from instructrec_peft.instructions.manifest import Manifest
+
+    config = tmp_path / "items.yaml"
+    config.write_text(yaml_config(tiny_assets, tmp_path / "unused", item_tokens=True, item_token_init="text",
+                                  max_history_items=5, templates=["p1-i0-matching-5"],
+                                  eval_template="p1-i0-matching-5", answer_separator="", chat_template=False))
+    adapter = tmp_path / "cold"
+    out = run_cold([str(config)], adapter, seed=0)
+    log = load_log(DataArguments(dataset=tiny_assets["data"]))
+    _, cold_items = cold_start_split(log, share=0.2, seed=0)
+    # Held out before tuning: the adapter's map, saved by the tuning run, has no token for a cold item.
+    tuned = ItemTokens.from_dict(Manifest.load(adapter).item_tokens)
+    assert out["cold items"] == len(cold_items) and not set(tuned.items) & cold_items
+    assert len(tuned) == len(log.catalog) - len(cold_items)
+    users = out["users"]["cold"]
+    assert users and all(len(r) == len(users) for r in out["cold"].values())
+    assert set(out["cold"]) == {"no intention", "I2 intention", "I1 intention"}
+    # Every rank is among the items the user has not touched (cold and warm together).
+    assert all(1 <= r <= len(log.catalog) for ranks in out["cold"].values() for r in ranks)
+    assert len(out["warm"]["with the new rows"]) == len(out["users"]["warm"])
+    # Masking the new rows can only move a warm target up.
+    assert all(a >= b for a, b in zip(out["warm"]["with the new rows"], out["warm"]["without them"]))

@@ -9,7 +9,8 @@ MODULES = ["instructrec_peft.instructions.safe_format", "instructrec_peft.instru
            "instructrec_peft.instructions.vocabulary", "instructrec_peft.errors",
            "instructrec_peft.training.collator", "instructrec_peft.instructions.manifest",
            "instructrec_peft.data.plain_text", "instructrec_peft.evaluation.paraphrases",
-           "instructrec_peft.evaluation.category_filter", "instructrec_peft.instructions.requests"]
+           "instructrec_peft.evaluation.category_filter", "instructrec_peft.instructions.requests",
+           "instructrec_peft.evaluation.following"]
 
 
 @pytest.mark.parametrize("name", MODULES)

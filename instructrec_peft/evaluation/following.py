@@ -32,7 +32,7 @@ from .category_filter import category_matches, filter_first
 from .paraphrases import heldout_phrasings
 
 __all__ = ["IntentionRequest", "intention_requests", "control_requests", "exclusion_requests", "top_k_untouched",
-           "category_share", "popular_in", "loo_full_ranks", "keyword_filtered"]
+           "category_share", "popular_in", "loo_full_ranks", "full_ranks", "keyword_filtered"]
 
 
 @dataclass
@@ -138,17 +138,33 @@ def loo_full_ranks(scores: np.ndarray, items: Sequence[str], rows, split, stage:
     """Each row's target rank among its ``candidates`` (loo-random-10) and among every item the
     user has not touched (full), from ``(len(rows), len(items))`` scores; ties count against it."""
     index = {item: n for n, item in enumerate(items)}
-    loo, full = [], []
+    loo = []
     for row, s in zip(rows, scores):
         s = np.asarray(s, dtype=np.float64)
-        target = s[index[row["target"]]]
         others = [index[c] for c in row["candidates"] if c != row["target"]]
-        loo.append(1 + int(np.sum(s[others] >= target)))
+        loo.append(1 + int(np.sum(s[others] >= s[index[row["target"]]])))
+    return loo, full_ranks(scores, items, [(row["user"], row["target"]) for row in rows], split, stage)
+
+
+def full_ranks(scores: np.ndarray, items: Sequence[str], targets: Sequence[tuple[str, str]], split,
+               stage: str = "test") -> list[int]:
+    """Each (user, target)'s rank among every item the user has not touched, from
+    ``(len(targets), len(items))`` scores; ties count against the target.
+
+    >>> from types import SimpleNamespace
+    >>> split = SimpleNamespace(history=lambda user, stage: ["a"])   # the user watched "a"
+    >>> full_ranks(np.array([[9.0, 1.0, 3.0, 3.0]]), ["a", "b", "c", "d"], [("u", "c")], split)  # "d" ties "c"
+    [2]
+    """
+    index = {item: n for n, item in enumerate(items)}
+    out = []
+    for (user, target), s in zip(targets, scores):
+        s = np.asarray(s, dtype=np.float64)
         mask = np.ones(len(items), dtype=bool)
-        mask[[index[i] for i in split.history(row["user"], stage) if i in index]] = False
-        mask[index[row["target"]]] = False
-        full.append(1 + int(np.sum(s[mask] >= target)))
-    return loo, full
+        mask[[index[i] for i in split.history(user, stage) if i in index]] = False
+        mask[index[target]] = False
+        out.append(1 + int(np.sum(s[mask] >= s[index[target]])))
+    return out
 
 
 def keyword_filtered(scores: np.ndarray, catalog, items: Sequence[str], stated: Sequence[Sequence[str]],
