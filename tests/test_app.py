@@ -78,7 +78,7 @@ def test_in_a_headless_browser_pick_three_recommend_and_reject(rec, tmp_path):
     """Chromium (Debian's) driven by Playwright: what a user does, end to end, and its screenshot."""
     pytest.importorskip("gradio")
     pytest.importorskip("playwright.sync_api")
-    from instructrec_peft.experiments.app_browser import try_in_browser
+    from benchmarks.app_browser import try_in_browser
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -123,7 +123,7 @@ def test_in_a_headless_browser_the_intention_box_moves_the_top_k_to_the_genre(de
     is comedies (4 of 5 for the demo's adapter when this test was written)."""
     pytest.importorskip("gradio")
     pytest.importorskip("playwright.sync_api")
-    from instructrec_peft.experiments.app_browser import try_in_browser
+    from benchmarks.app_browser import try_in_browser
     from instructrec_peft.inference.app import load_recommender
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "instructrec_peft"
+BENCHMARKS = PACKAGE.parent / "benchmarks"  # the reports' machinery, above the whole library, outside the wheel
 # Bottom to top: a module may import its own stage and the stages below it, never above.
-STAGES = ["base", "data", "instructions", "models", "inference", "evaluation", "hub", "training", "experiments",
-          "cli"]
+STAGES = ["base", "data", "instructions", "models", "inference", "evaluation", "hub", "training", "cli"]
 BASE = {"errors", "files", "logs", "run_dir", "_version"}  # the only modules outside a stage folder (and the root)
 
 
@@ -19,6 +19,8 @@ def _module(path: Path) -> str:
 
 def _stage(module: str) -> str:
     parts = module.split(".")
+    if parts[0] == "benchmarks":
+        return "benchmarks"
     if len(parts) == 1:
         return "root"
     return "base" if parts[1] in BASE else parts[1]
@@ -39,7 +41,7 @@ def _imports_of(module: str, is_package: bool, source: str) -> list[tuple[int, s
                 target = ".".join(anchor + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            if target.split(".")[0] != "instructrec_peft":
+            if target.split(".")[0] not in ("instructrec_peft", "benchmarks"):
                 continue
             if node.module is None or target in ("instructrec_peft",):
                 # `from . import x`: each name is a submodule (or a name of the package root).
@@ -47,7 +49,8 @@ def _imports_of(module: str, is_package: bool, source: str) -> list[tuple[int, s
             else:
                 found.append((node.lineno, target))
         elif isinstance(node, ast.Import):
-            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "instructrec_peft"]
+            found += [(node.lineno, a.name) for a in node.names
+                      if a.name.split(".")[0] in ("instructrec_peft", "benchmarks")]
     return found
 
 
@@ -65,7 +68,9 @@ def test_imports_run_one_way(path):
     wrong = []
     for line, target in _imports(path):
         stage = _stage(target)
-        if stage == "root":
+        if stage == "benchmarks":
+            wrong.append(f"line {line}: {target} (the library never imports the benchmarks)")
+        elif stage == "root":
             wrong.append(f"line {line}: {target} (the package root re-exports every stage; import the module)")
         elif STAGES.index(stage) > own:
             wrong.append(f"line {line}: {target} ({stage} is above {STAGES[own]})")
@@ -81,3 +86,11 @@ def test_the_checker_resolves_every_form_of_import():
         (5, "instructrec_peft.training.tuning")]
     assert [_stage(m) for _, m in _imports_of("instructrec_peft.data.split", False, source)] == [
         "base", "data", "models", "training"]
+
+
+@pytest.mark.parametrize("path", sorted(BENCHMARKS.glob("*.py")), ids=lambda p: p.stem)
+def test_the_benchmarks_import_the_library_and_each_other_only(path):
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    targets = [t for _, t in _imports_of(module, path.name == "__init__.py", path.read_text())]
+    assert [t for t in targets if _stage(t) not in STAGES + ["benchmarks"]] == [], "import the module, not the root"
+    assert not (PACKAGE / "experiments").exists()

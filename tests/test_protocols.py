@@ -61,7 +61,7 @@ def test_rerank_refuses_a_prompt_that_lists_candidates(tiny_assets):
 
 
 def test_scoring_throughput_times_every_method_on_the_same_rows(rerank_setup):
-    from instructrec_peft.experiments.speed import scoring_throughput
+    from benchmarks.speed import scoring_throughput
 
     encoder, data, model = rerank_setup
     speeds = scoring_throughput(model, encoder, data.rows, data.log.catalog,

@@ -1,7 +1,7 @@
 """What a config names, built once: the tokenizer and prompt encoder of ``ModelArguments``, and of
 :class:`DataArguments` the interaction log, its split, the catalogue as prompts show it (texts or
 item tokens), the example settings and the rows of a stage. Tuning, the protocols, the
-experiments and the recipes all start from a :class:`Workspace`.
+benchmarks and the recipes all start from a :class:`Workspace`.
 
 >>> ws = Workspace(data_args, seed=42, model_args=model_args)   # doctest: +SKIP
 >>> rows = ws.rows("test", users=100)                            # doctest: +SKIP

@@ -3,7 +3,7 @@ negatives from a retriever fitted on the train split when ``negatives`` names on
 examples appended.
 
 >>> prepared = prepare_data(data_args, encoder, seed=42)          # doctest: +SKIP
->>> prepared.train, prepared.valid                                # datasets.Dataset each
+>>> prepared.train, prepared.valid                                # datasets.Dataset each  # doctest: +SKIP
 """
 
 from __future__ import annotations
