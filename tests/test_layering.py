@@ -9,7 +9,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "instructrec_peft"
 BENCHMARKS = PACKAGE.parent / "benchmarks"  # the reports' machinery, above the whole library, outside the wheel
 # Bottom to top: a module may import its own stage and the stages below it, never above.
 STAGES = ["base", "data", "instructions", "models", "inference", "evaluation", "hub", "training", "cli"]
-BASE = {"errors", "files", "logs", "run_dir", "_version"}  # the only modules outside a stage folder (and the root)
+# The only modules outside a stage folder (and the root):
+BASE = {"errors", "exports", "files", "logs", "run_dir", "_version"}
 
 
 def _module(path: Path) -> str:
@@ -94,3 +95,25 @@ def test_the_benchmarks_import_the_library_and_each_other_only(path):
     targets = [t for _, t in _imports_of(module, path.name == "__init__.py", path.read_text())]
     assert [t for t in targets if _stage(t) not in STAGES + ["benchmarks"]] == [], "import the module, not the root"
     assert not (PACKAGE / "experiments").exists()
+
+
+@pytest.mark.parametrize("stage", STAGES[1:-1])
+def test_each_stage_exports_its_public_names(stage):
+    import importlib
+    import inspect
+
+    package = importlib.import_module(f"instructrec_peft.{stage}")
+    assert package.__all__, f"instructrec_peft.{stage} exports nothing"
+    for name in package.__all__:
+        value = getattr(package, name)  # imported on first use
+        assert not inspect.ismodule(value), f"{stage}.{name} is a module: a name and a module may not share it"
+        assert not callable(value) or value.__module__.startswith(f"instructrec_peft.{stage}."), (stage, name)
+
+
+def test_importing_a_data_module_leaves_torch_unimported():
+    import subprocess
+    import sys
+
+    code = "import sys, instructrec_peft.data.split, instructrec_peft.training; print('torch' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert run.stdout.strip() == "False", run.stderr[-2000:]

@@ -3,3 +3,9 @@ adapter to the Hugging Face Hub.
 
 May import: ``evaluation`` and every stage below it.
 """
+
+from ..exports import lazy_exports
+
+__getattr__, __all__ = lazy_exports(__name__, {
+    "build_card": "model_card", "write_card": "model_card", "push_adapter": "push",
+})

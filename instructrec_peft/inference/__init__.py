@@ -3,3 +3,9 @@ retrieval, and the ``Recommender`` that serves a tuned adapter.
 
 May import: ``models``, ``instructions``, ``data``, ``errors``, ``files``.
 """
+
+from ..exports import lazy_exports
+
+__getattr__, __all__ = lazy_exports(__name__, {
+    "Recommender": "recommender", "ContentRetriever": "retrieval", "explain_items": "explanations",
+})

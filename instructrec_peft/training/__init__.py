@@ -4,3 +4,10 @@ ranks its validation users as it trains and writes (and may push) its card when 
 
 May import: ``hub`` and every stage below it.
 """
+
+from ..exports import lazy_exports
+
+__getattr__, __all__ = lazy_exports(__name__, {
+    "InstructRecTrainer": "trainer", "run_tuning": "tuning", "CompletionOnlyCollator": "collator",
+    "cross_validate_mixes": "selection",
+})
