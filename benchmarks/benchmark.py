@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from instructrec_peft._version import __version__
+from instructrec_peft.config import parse_config
 from instructrec_peft.evaluation.baselines import fit_baseline, full_ranking_ranks
 from instructrec_peft.evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
 from instructrec_peft.evaluation.metrics.formulas import ranking_metrics, target_ranks
@@ -44,7 +45,6 @@ from instructrec_peft.evaluation.protocols import protocol_rows, rerank_item_ran
 from instructrec_peft.evaluation.ranking import rank_rows
 from instructrec_peft.files import write_text_atomic
 from instructrec_peft.instructions.tokenization import PromptEncoder
-from instructrec_peft.models.config import parse_config
 from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_base_model, load_tokenizer
 from instructrec_peft.models.workspace import Workspace, eval_rows
 from instructrec_peft.training.item_init import item_token_model

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from instructrec_peft.config import parse_config
 from instructrec_peft.data.split import LeaveOneOutSplit
 from instructrec_peft.errors import DataError
 from instructrec_peft.evaluation.cold_start import cold_start_split
 from instructrec_peft.evaluation.following import full_ranks, intention_requests
 from instructrec_peft.files import write_text_atomic
 from instructrec_peft.inference.recommender import Recommender
-from instructrec_peft.models.config import parse_config
 from instructrec_peft.models.workspace import load_log
 from instructrec_peft.run_dir import RunDir
 

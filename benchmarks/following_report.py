@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from instructrec_peft.config import saved_configs
 from instructrec_peft.errors import ArgumentError
 from instructrec_peft.evaluation.baselines import fit_baseline
 from instructrec_peft.evaluation.following import (
@@ -44,7 +45,6 @@ from instructrec_peft.evaluation.following import (
 from instructrec_peft.evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
 from instructrec_peft.evaluation.protocols import protocol_rows
 from instructrec_peft.inference.recommender import Recommender
-from instructrec_peft.models.config import saved_configs
 from instructrec_peft.models.workspace import Workspace
 
 from .report_store import SectionStore

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from instructrec_peft.config import DataArguments, ModelArguments, parse_config, saved_configs
 from instructrec_peft.data.domains import ML100K_DOMAINS
 from instructrec_peft.errors import ConfigError, MissingFileError
 from instructrec_peft.evaluation.breakdown import evaluate_templates, group_results
@@ -28,7 +29,6 @@ from instructrec_peft.evaluation.ranking import format_table
 from instructrec_peft.instructions.manifest import Manifest
 from instructrec_peft.instructions.templates import get_template
 from instructrec_peft.instructions.tokenization import PromptEncoder
-from instructrec_peft.models.config import DataArguments, ModelArguments, parse_config, saved_configs
 from instructrec_peft.models.loading import load_adapter, load_base_model, load_tokenizer
 
 from .report_store import SectionStore

@@ -103,7 +103,7 @@ class ThroughputSettings:
 
 
 def _configs(args: ThroughputSettings):
-    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.config import parse_config
 
     return parse_config([str(args.demo_config), "--quantization", "none"])
 
@@ -181,7 +181,7 @@ def _ours_text_trainer(args, options: dict, precision: str, callbacks=None):
     """Our trainer on the demo's tokenised text examples (``args.data``)."""
     import datasets
 
-    from instructrec_peft.models.config import InstructRecConfig
+    from instructrec_peft.config import InstructRecConfig
     from instructrec_peft.training.trainer import InstructRecTrainer
 
     demo = _demo(args, with_log=False)
@@ -193,7 +193,7 @@ def _ours_text_trainer(args, options: dict, precision: str, callbacks=None):
 
 def child_profile(args) -> dict:
     """One profiled training step of the text path (``args.name`` "text") or the item-token path."""
-    from instructrec_peft.models.precision import resolve_precision
+    from instructrec_peft.config.precision import resolve_precision
 
     from .step_profile import StepProfiler, step_breakdown
 
@@ -214,7 +214,7 @@ def child_profile(args) -> dict:
 def _tune_items(args, precision: str, steps: int, callbacks=None, options: dict | None = None):
     """The item-token demo (items-cpu.yaml) for ``steps`` steps of its batch size, one epoch over
     exactly those examples (``max_train_examples``), as ``run_tuning`` trains it."""
-    from instructrec_peft.models.config import InstructRecConfig, parse_config
+    from instructrec_peft.config import InstructRecConfig, parse_config
     from instructrec_peft.training.tuning import run_tuning
 
     model_args, data_args, items_args = parse_config([str(args.items_config), "--quantization", "none"])
@@ -332,7 +332,7 @@ def training_data(args, path: Path):
 
 
 def measure_evaluation(args) -> dict:
-    from instructrec_peft.models.config import InstructRecConfig
+    from instructrec_peft.config import InstructRecConfig
     from instructrec_peft.models.workspace import eval_rows
     from instructrec_peft.training.trainer import InstructRecTrainer
 

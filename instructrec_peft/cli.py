@@ -110,7 +110,7 @@ def tune_argv(args: Sequence[str]) -> list[str]:
 
 def tune(argv: Sequence[str]) -> int:
     """``parse_config(argv)`` then ``run_tuning``; ``argv`` as ``recipes/tune.py`` takes it."""
-    from .models.config import parse_config
+    from .config import parse_config
     from .training.tuning import run_tuning
 
     model_args, data_args, train_args = parse_config(list(argv))

@@ -15,7 +15,7 @@ from instructrec_peft.inference.recommender import Recommender
 def rec(tiny_assets, tmp_path_factory):
     from training_helpers import tiny_configs
 
-    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.config import DataArguments
     from instructrec_peft.models.workspace import load_log
     from instructrec_peft.training.tuning import run_tuning
 
@@ -102,8 +102,8 @@ def test_in_a_headless_browser_pick_three_recommend_and_reject(rec, tmp_path):
 def demo_adapter(tmp_path_factory):
     """The demo's item-token adapter: ``outputs/items-cpu`` after ``make demo``, else tuned here
     with its config (about 10 minutes on 2 cores)."""
+    from instructrec_peft.config import parse_config
     from instructrec_peft.data.assets import fetch
-    from instructrec_peft.models.config import parse_config
     from instructrec_peft.run_dir import RunDir
     from instructrec_peft.training.tuning import run_tuning
 

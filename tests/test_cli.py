@@ -8,8 +8,8 @@ import pytest
 from training_helpers import yaml_config
 
 from instructrec_peft.cli import main
+from instructrec_peft.config import DataArguments
 from instructrec_peft.data.split import leave_one_out
-from instructrec_peft.models.config import DataArguments
 from instructrec_peft.models.workspace import load_log
 
 

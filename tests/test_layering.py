@@ -8,7 +8,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "instructrec_peft"
 BENCHMARKS = PACKAGE.parent / "benchmarks"  # the reports' machinery, above the whole library, outside the wheel
 # Bottom to top: a module may import its own stage and the stages below it, never above.
-STAGES = ["base", "data", "instructions", "models", "inference", "evaluation", "hub", "training", "cli"]
+STAGES = ["base", "data", "instructions", "config", "models", "inference", "evaluation", "hub", "training", "cli"]
 # The only modules outside a stage folder (and the root):
 BASE = {"errors", "exports", "files", "logs", "run_dir", "_version"}
 
@@ -80,10 +80,10 @@ def test_imports_run_one_way(path):
 
 def test_the_checker_resolves_every_form_of_import():
     # A lazy import inside a function is still a dependency; the checker must see it.
-    source = ("from ..errors import DataError\nfrom . import atomic\nimport instructrec_peft.models.config\n"
+    source = ("from ..errors import DataError\nfrom . import atomic\nimport instructrec_peft.config\n"
               "def f():\n    from ..training.tuning import run_tuning\nimport numpy\n")
     assert _imports_of("instructrec_peft.data.split", False, source) == [
-        (1, "instructrec_peft.errors"), (2, "instructrec_peft.data.atomic"), (3, "instructrec_peft.models.config"),
+        (1, "instructrec_peft.errors"), (2, "instructrec_peft.data.atomic"), (3, "instructrec_peft.config"),
         (5, "instructrec_peft.training.tuning")]
     assert [_stage(m) for _, m in _imports_of("instructrec_peft.data.split", False, source)] == [
         "base", "data", "models", "training"]

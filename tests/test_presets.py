@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from instructrec_peft import DataError, leave_one_out
+from instructrec_peft.config import DataArguments
 from instructrec_peft.data.presets import load_preset
 from instructrec_peft.instructions.examples import ExampleConfig, build_examples
-from instructrec_peft.models.config import DataArguments
 from instructrec_peft.models.workspace import load_log
 
 # A Python list or dict written into a prompt ("['Horror']"); a bracketed request ("[Horror]") is a template's.

@@ -4,9 +4,9 @@ import pytest
 import torch
 from training_helpers import tiny_configs
 
+from instructrec_peft.config import parse_config
 from instructrec_peft.evaluation.ranking import rank_rows
 from instructrec_peft.instructions.tokenization import PromptEncoder
-from instructrec_peft.models.config import parse_config
 from instructrec_peft.models.loading import load_tokenizer, lora_targets
 from instructrec_peft.training.data import prepare_data
 from instructrec_peft.training.trainer import InstructRecTrainer
@@ -73,7 +73,7 @@ def test_all_linear_adapts_exactly_the_attention_and_mlp_projections(tiny_assets
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
-    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.config import ModelArguments
     from instructrec_peft.models.loading import peft_config
 
     kwargs = dict(device_map={"": "cpu"}, quantization_config=BitsAndBytesConfig(load_in_4bit=True)) \

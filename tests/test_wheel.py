@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import instructrec_peft
-from instructrec_peft.models.config import parse_config
+from instructrec_peft.config import parse_config
 from instructrec_peft.training.tuning import run_tuning
 
 site = Path(sys.argv[2]).resolve()

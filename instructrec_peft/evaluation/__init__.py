@@ -1,4 +1,4 @@
-"""Stage 5, evaluation: metric formulas and ``evaluate`` modules, ranking evaluation of example
+"""Stage 6, evaluation: metric formulas and ``evaluate`` modules, ranking evaluation of example
 rows, the non-LM baselines (popularity, BPR-MF, SASRec), the named protocols and the per-template
 breakdown.
 

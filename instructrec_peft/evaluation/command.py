@@ -57,9 +57,9 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """Print the tables (and write ``--output``); 0 on success."""
+    from ..config import DataArguments, ModelArguments, parse_config, saved_configs
     from ..instructions.manifest import Manifest
     from ..instructions.tokenization import PromptEncoder
-    from ..models.config import DataArguments, ModelArguments, parse_config, saved_configs
     from ..models.loading import item_tokens_of, load_adapter, load_base_model, load_tokenizer
     from .baselines import Popularity, full_ranking_ranks
     from .breakdown import evaluate_templates, group_results

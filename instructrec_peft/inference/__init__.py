@@ -1,7 +1,7 @@
-"""Stage 4, inference: candidate scoring (likelihood, list labels, item-token logits), content
+"""Stage 5, inference: candidate scoring (likelihood, list labels, item-token logits), content
 retrieval, and the ``Recommender`` that serves a tuned adapter.
 
-May import: ``models``, ``instructions``, ``data``, ``errors``, ``files``.
+May import: ``models`` and every stage below it.
 """
 
 from ..exports import lazy_exports

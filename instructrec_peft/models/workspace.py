@@ -13,12 +13,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
+from ..config import DataArguments
 from ..data.interactions import ColumnMap, InteractionLog, ItemCatalog
 from ..data.split import LeaveOneOutSplit, leave_one_out
 from ..errors import ArgumentError, MissingFileError
 from ..instructions.examples import ExampleConfig, build_examples
 from ..instructions.templates import get_template
-from .config import DataArguments
 
 __all__ = ["Workspace", "load_log", "example_config", "shown_catalog", "eval_rows", "train_rows"]
 

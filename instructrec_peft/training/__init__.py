@@ -1,4 +1,4 @@
-"""Stage 7, training: a run's data, the collator, packing, item-token training, the
+"""Stage 8, training: a run's data, the collator, packing, item-token training, the
 ``InstructRecTrainer`` and ``run_tuning``. It sits above evaluation and the hub because a run
 ranks its validation users as it trains and writes (and may push) its card when it ends.
 

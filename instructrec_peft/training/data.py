@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ..config import DataArguments
 from ..data.interactions import InteractionLog
 from ..data.split import LeaveOneOutSplit
 from ..errors import DataError
-from ..models.config import DataArguments
 from ..models.workspace import Workspace
 
 __all__ = ["PreparedData", "fit_retriever", "prepare_data"]
