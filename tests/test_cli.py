@@ -62,8 +62,8 @@ def test_the_console_script_is_installed():
 
 
 def test_the_evaluate_commands_choices_are_the_protocols_and_groupings():
+    from instructrec_peft.commands.evaluate import GROUP_NAMES, PROTOCOL_NAMES
     from instructrec_peft.evaluation.breakdown import GROUPS
-    from instructrec_peft.evaluation.command import GROUP_NAMES, PROTOCOL_NAMES
     from instructrec_peft.evaluation.protocols import PROTOCOLS
 
     assert PROTOCOL_NAMES == tuple(PROTOCOLS) and GROUP_NAMES == GROUPS
