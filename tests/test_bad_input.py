@@ -491,7 +491,7 @@ def _(ctx):
     ModelArguments(model_name_or_path="x", dtype="float8")
 
 
-@case("an unknown data preset in a config", ConfigError, r"DataArguments\.data_preset: 'imdb' is not one of \[")
+@case("an unknown data preset in a config", ConfigError, r"DataArguments\.data_preset: 'imdb' is not one of \(")
 def _(ctx):
     from instructrec_peft.config import DataArguments
 

@@ -29,7 +29,7 @@ def setting(default: Any = MISSING, help: str = "", *, choices: Sequence | None 
             default_factory: Any = MISSING):
     """A dataclass field with its help text (and its allowed values, when they are a closed set)."""
     if not help:
-        raise ValueError("every config field says what it does: pass help=")
+        raise ConfigError("every config field says what it does: pass help=")
     metadata = {"help": help} if choices is None else {"help": help, "choices": tuple(choices)}
     return field(default=default, default_factory=default_factory, metadata=metadata)
 
