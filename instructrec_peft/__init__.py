@@ -13,8 +13,8 @@ from .instructions.templates import Template, get_template, register_template
 
 # Training and model classes import torch and transformers: resolved on first use only.
 _LAZY = {
-    "InstructRecTrainer": "training.trainer", "InstructRecConfig": "models.config", "ModelArguments": "models.config",
-    "DataArguments": "models.config", "parse_config": "models.config", "run_tuning": "training.tuning",
+    "InstructRecTrainer": "training.trainer", "InstructRecConfig": "config.training", "ModelArguments": "config.model",
+    "DataArguments": "config.arguments", "parse_config": "config.parser", "run_tuning": "training.tuning",
     "Manifest": "instructions.manifest", "Recommender": "inference.recommender",
 }
 

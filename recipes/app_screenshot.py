@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
-from instructrec_peft.experiments.app_browser import try_in_browser
 from instructrec_peft.inference.app import build_app, load_recommender
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks/ sits beside the package, outside the wheel
+
+from benchmarks.app_browser import try_in_browser  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

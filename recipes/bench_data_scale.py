@@ -4,18 +4,20 @@
     python recipes/bench_data_scale.py --sizes 100000 --layouts ml-32m   # a quick look
     python recipes/bench_data_scale.py --sections                     # only rebuild the Markdown from the JSON
 
-What is written and measured, and how: ``instructrec_peft/experiments/data_scale.py``.
+What is written and measured, and how: ``benchmarks/data_scale.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from instructrec_peft.experiments.data_scale import LAYOUTS, render, run_data_scale
-from instructrec_peft.experiments.report_store import SectionStore
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks/ sits beside the package, outside the wheel
+
+from benchmarks.data_scale import LAYOUTS, render, run_data_scale  # noqa: E402
+from benchmarks.report_store import SectionStore  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

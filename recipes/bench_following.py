@@ -8,17 +8,19 @@ beat a keyword filter? Writes reports/following.md and reports/following.json.
 
 The ``cold`` section tunes its own adapter (``--cold_adapter``, with ``--cold_config``) the first time.
 
-The sections and what each measures: ``instructrec_peft/experiments/following_report.py``.
+The sections and what each measures: ``benchmarks/following_report.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from instructrec_peft.experiments.following_report import SECTIONS, run_following
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks/ sits beside the package, outside the wheel
+
+from benchmarks.following_report import SECTIONS, run_following  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The throughput comparison (ours vs TRL SFTTrainer, MFU) on one CUDA GPU, in under 5 minutes.
-#   bash recipes/bench_gpu.sh            # writes reports/throughput-gpu.md (+ .json)
+#   bash recipes/bench_gpu.sh            # writes reports/throughput-gpu.md (+ .json); none is committed:
+#                                        # no GPU run has been made yet
 # Needs a CUDA build of torch in .venv (make install TORCH="torch==2.13.0 --index-url ...") or the
 # current python; set PY=... to choose. Runs offline once the demo assets are cached.
 set -euo pipefail

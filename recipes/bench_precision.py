@@ -5,18 +5,20 @@
     python recipes/bench_precision.py --smoke            # 2 steps, 8 users (checks the script)
     python recipes/bench_precision.py --render           # only rebuild the Markdown from the JSON
 
-What is tuned and measured, and how: ``instructrec_peft/experiments/precision_bench.py``.
+What is tuned and measured, and how: ``benchmarks/precision_bench.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from instructrec_peft.experiments.precision_bench import CONFIGS, render, run_precision
-from instructrec_peft.experiments.report_store import SectionStore
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks/ sits beside the package, outside the wheel
+
+from benchmarks.precision_bench import CONFIGS, render, run_precision  # noqa: E402
+from benchmarks.report_store import SectionStore  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

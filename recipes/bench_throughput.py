@@ -5,19 +5,21 @@
     python recipes/bench_throughput.py --sections          # only rebuild the Markdown from the JSON
     bash recipes/bench_gpu.sh                              # the same comparison on a CUDA machine
 
-What each section measures, and how: ``instructrec_peft/experiments/throughput_bench.py``; the report is
+What each section measures, and how: ``benchmarks/throughput_bench.py``; the report is
 rendered by ``throughput_report.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from instructrec_peft.experiments.throughput_bench import SECTIONS, SYSTEMS, ThroughputSettings, run_child_job
-from instructrec_peft.experiments.throughput_report import run_throughput
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks/ sits beside the package, outside the wheel
+
+from benchmarks.throughput_bench import SECTIONS, SYSTEMS, ThroughputSettings, run_child_job  # noqa: E402
+from benchmarks.throughput_report import run_throughput  # noqa: E402
 
 
 def make_parser():

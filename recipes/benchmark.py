@@ -5,7 +5,7 @@
     python recipes/benchmark.py --sections               # no section: re-render the report from the JSON
     python recipes/benchmark.py --smoke                  # every section with tiny budgets (checks the script)
 
-The sections and what each measures: ``instructrec_peft/experiments/benchmark.py``. About 2 hours
+The sections and what each measures: ``benchmarks/benchmark.py``. About 2 hours
 on 2 CPU cores (133 minutes, the sections run one by one: each of those refits SASRec for
 rerank-top20).
 """
@@ -16,9 +16,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from instructrec_peft.experiments.benchmark import SECTIONS, BenchPaths, run_benchmark, scale_child
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks/ sits beside the package, outside the wheel
+
+from benchmarks.benchmark import SECTIONS, BenchPaths, run_benchmark, scale_child  # noqa: E402
+
 PATHS = BenchPaths(ROOT, Path(__file__).resolve())
 
 

@@ -21,6 +21,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from instructrec_peft.config import parse_config
+from instructrec_peft.config.precision import with_precision
 from instructrec_peft.data.assets import fetch
 from instructrec_peft.evaluation.baselines import fit_baseline, full_ranking_ranks
 from instructrec_peft.evaluation.following import keyword_filtered, loo_full_ranks
@@ -29,9 +31,7 @@ from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
 from instructrec_peft.evaluation.ranking import ranks_table
 from instructrec_peft.files import write_text_atomic
 from instructrec_peft.hub.model_card import save_comparison, write_card
-from instructrec_peft.models.config import parse_config
 from instructrec_peft.models.loading import item_tokens_of, load_adapter
-from instructrec_peft.models.precision import with_precision
 from instructrec_peft.models.workspace import Workspace
 from instructrec_peft.run_dir import RunDir
 from instructrec_peft.training.item_init import item_token_model

@@ -6,7 +6,7 @@
     python recipes/evaluate.py --adapter outputs/demo-cpu --users 50 --by template     # which instructions help
     python recipes/evaluate.py --adapter outputs/demo-cpu --by intention --templates p1-i0-matching-1 p1-i2-matching-1
 
-What it prints and writes: ``instructrec_peft/evaluation/command.py``.
+What it prints and writes: ``instructrec_peft/commands/evaluate.py``.
 """
 
 from __future__ import annotations

@@ -5,17 +5,19 @@
     python recipes/instruction_report.py --smoke                  # tiny budgets, a few minutes
     python recipes/instruction_report.py --sections               # only rebuild the Markdown from the JSON
 
-The sections and what each measures: ``instructrec_peft/experiments/instruction_report.py``.
+The sections and what each measures: ``benchmarks/instruction_report.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from instructrec_peft.experiments.instruction_report import SECTIONS, ReportSettings, run_report
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks/ sits beside the package, outside the wheel
+
+from benchmarks.instruction_report import SECTIONS, ReportSettings, run_report  # noqa: E402
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from instructrec_peft.experiments.selection import cross_validate_mixes
+from instructrec_peft.config import parse_config
 from instructrec_peft.files import write_text_atomic
-from instructrec_peft.models.config import parse_config
+from instructrec_peft.training.selection import cross_validate_mixes
 
 
 def main(argv: list[str] | None = None) -> int:

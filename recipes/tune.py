@@ -17,16 +17,11 @@ from __future__ import annotations
 
 import sys
 
-from instructrec_peft.cli import tune
-from instructrec_peft.errors import InstructRecError
+from instructrec_peft.cli import main as command
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return tune(sys.argv[1:] if argv is None else argv)
-    except (InstructRecError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return command(["tune", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -38,30 +38,19 @@ def word_tokenizer():
 @pytest.fixture(scope="session")
 def bpe_tokenizer():
     """A byte-level BPE tokenizer trained here on a few sentences (GPT-2's scheme, tiny vocab)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tiny import train_bpe_tokenizer
 
-    core = Tokenizer(models.BPE())
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    core.decoder = decoders.ByteLevel()
     corpus = ["The user watched Alien (1979), Heat (1995) and Fargo (1996).",
               "Which movie will the user watch next? Answer Yes or No.",
               "A. Toy Story (1995)\nB. GoldenEye (1995)\nC. Four Rooms (1995)"] * 20
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    core.train_from_iterator(corpus, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|endoftext|>", bos_token="<|endoftext|>")
+    return train_bpe_tokenizer(vocab_size=400, corpus=corpus)
 
 
 @pytest.fixture
 def tiny_gpt2(bpe_tokenizer):
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
+    from tiny import tiny_model
 
-    torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(bpe_tokenizer), n_positions=256, n_embd=64, n_layer=2, n_head=4,
-                        bos_token_id=0, eos_token_id=0)
-    return GPT2LMHeadModel(config).eval()
+    return tiny_model(len(bpe_tokenizer), "gpt2", n_positions=256)
 
 
 @pytest.fixture

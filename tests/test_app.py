@@ -15,7 +15,7 @@ from instructrec_peft.inference.recommender import Recommender
 def rec(tiny_assets, tmp_path_factory):
     from training_helpers import tiny_configs
 
-    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.config import DataArguments
     from instructrec_peft.models.workspace import load_log
     from instructrec_peft.training.tuning import run_tuning
 
@@ -78,7 +78,7 @@ def test_in_a_headless_browser_pick_three_recommend_and_reject(rec, tmp_path):
     """Chromium (Debian's) driven by Playwright: what a user does, end to end, and its screenshot."""
     pytest.importorskip("gradio")
     pytest.importorskip("playwright.sync_api")
-    from instructrec_peft.experiments.app_browser import try_in_browser
+    from benchmarks.app_browser import try_in_browser
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -102,8 +102,8 @@ def test_in_a_headless_browser_pick_three_recommend_and_reject(rec, tmp_path):
 def demo_adapter(tmp_path_factory):
     """The demo's item-token adapter: ``outputs/items-cpu`` after ``make demo``, else tuned here
     with its config (about 10 minutes on 2 cores)."""
+    from instructrec_peft.config import parse_config
     from instructrec_peft.data.assets import fetch
-    from instructrec_peft.models.config import parse_config
     from instructrec_peft.run_dir import RunDir
     from instructrec_peft.training.tuning import run_tuning
 
@@ -123,7 +123,7 @@ def test_in_a_headless_browser_the_intention_box_moves_the_top_k_to_the_genre(de
     is comedies (4 of 5 for the demo's adapter when this test was written)."""
     pytest.importorskip("gradio")
     pytest.importorskip("playwright.sync_api")
-    from instructrec_peft.experiments.app_browser import try_in_browser
+    from benchmarks.app_browser import try_in_browser
     from instructrec_peft.inference.app import load_recommender
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -141,14 +141,14 @@ def _(ctx):
 @case("unknown config field (typo)", ValueError, r"run\.yaml: unknown config field 'lerning_rate'; did you mean "
       r"'learning_rate'\?")
 def _(ctx):
-    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.config import parse_config
 
     parse_config([str(write(ctx, "run.yaml", f"lerning_rate: 0.1\noutput_dir: {ctx.out}\n"))])
 
 
 @case("model path missing", FileNotFoundError, r"model_name_or_path: .*/no-such-model does not exist")
 def _(ctx):
-    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.config import ModelArguments
     from instructrec_peft.models.loading import load_base_model
 
     load_base_model(ModelArguments(model_name_or_path=str(ctx.inputs / "no-such-model")))
@@ -158,7 +158,7 @@ def _(ctx):
 def _(ctx):
     import shutil
 
-    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.config import ModelArguments
     from instructrec_peft.models.loading import load_base_model
 
     folder = ctx.inputs / "gpt2"
@@ -224,7 +224,7 @@ def _(ctx):
 
 @case("4-bit without bitsandbytes", ImportError, r"quantization='4bit' needs bitsandbytes: pip install bitsandbytes")
 def _(ctx):
-    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.config import ModelArguments
     from instructrec_peft.models.loading import quantization_config
 
     ctx.monkeypatch.setitem(sys.modules, "bitsandbytes", None)  # makes `import bitsandbytes` fail
@@ -233,7 +233,7 @@ def _(ctx):
 
 @case("unknown task form in the mix", ValueError, r"DataArguments.task_mix: unknown task form 'matchng'")
 def _(ctx):
-    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.config import DataArguments
 
     DataArguments(task_mix="matchng=1")
 
@@ -406,7 +406,7 @@ def _(ctx):
 # ---- configs ----------------------------------------------------------------------------------------
 
 def parse_yaml(ctx, text):
-    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.config import parse_config
 
     return parse_config([str(write(ctx, "run.yaml", text + f"\nmodel_name_or_path: x\noutput_dir: {ctx.out}\n"))])
 
@@ -426,14 +426,14 @@ def _(ctx):
 
 @case("a config that is not UTF-8", ConfigError, r"run\.yaml: not valid UTF-8 \(byte 15\); save the config as UTF-8")
 def _(ctx):
-    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.config import parse_config
 
     parse_config([str(write(ctx, "run.yaml", b"lora_r: 8\n# Jos\xe9\n"))])
 
 
 @case("a config that is a list", ConfigError, r"run\.yaml: expected a mapping of field: value at the top level")
 def _(ctx):
-    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.config import parse_config
 
     parse_config([str(write(ctx, "run.yaml", "- lora_r: 8\n"))])
 
@@ -478,7 +478,7 @@ def _(ctx):
 @case("nothing to train", ConfigError, r"InstructRecConfig\.max_steps: -5 with num_train_epochs 0\.0 trains nothing; "
       r"set max_steps > 0 or num_train_epochs > 0")
 def _(ctx):
-    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.config import parse_config
 
     parse_config(["--model_name_or_path", "x", "--output_dir", str(ctx.out), "--max_steps", "-5",
                   "--num_train_epochs", "0"])
@@ -486,21 +486,21 @@ def _(ctx):
 
 @case("an unknown dtype", ConfigError, r"ModelArguments\.dtype: 'float8' is not one of \('auto'")
 def _(ctx):
-    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.config import ModelArguments
 
     ModelArguments(model_name_or_path="x", dtype="float8")
 
 
-@case("an unknown data preset in a config", ConfigError, r"DataArguments\.data_preset: 'imdb' is not one of \[")
+@case("an unknown data preset in a config", ConfigError, r"DataArguments\.data_preset: 'imdb' is not one of \(")
 def _(ctx):
-    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.config import DataArguments
 
     DataArguments(data_preset="imdb")
 
 
 @case("an unknown time unit", ConfigError, r"DataArguments\.time_unit: 'hours' is not one of")
 def _(ctx):
-    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.config import DataArguments
 
     DataArguments(time_unit="hours")
 
@@ -508,7 +508,7 @@ def _(ctx):
 @case("a missing model folder, tokenizer first", MissingFileError, r"ModelArguments\.model_name_or_path: .*"
       r"no-such-model does not exist \(not a folder on this machine")
 def _(ctx):
-    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.config import ModelArguments
     from instructrec_peft.models.loading import load_tokenizer
 
     load_tokenizer(ModelArguments(model_name_or_path=str(ctx.inputs / "no-such-model")))
@@ -517,7 +517,7 @@ def _(ctx):
 @case("a model folder without a tokenizer", MissingFileError, r"model_name_or_path: '.*empty-model': the tokenizer "
       r"could not be loaded \(ValueError: .*\); give a folder on this machine that holds it")
 def _(ctx):
-    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.config import ModelArguments
     from instructrec_peft.models.loading import load_tokenizer
 
     (ctx.inputs / "empty-model").mkdir()
@@ -798,10 +798,10 @@ def _(ctx):
 @case("feedback for a user the log lacks, without a history", DataError, r"feedback of user 'stranger': the user is "
       r"not in the interaction log and the record carries no history of its own")
 def _(ctx):
+    from instructrec_peft.config import DataArguments
     from instructrec_peft.data.feedback import Feedback
     from instructrec_peft.data.split import leave_one_out
     from instructrec_peft.instructions.feedback_examples import feedback_examples
-    from instructrec_peft.models.config import DataArguments
     from instructrec_peft.models.workspace import load_log
 
     log = load_log(DataArguments(dataset=ctx.assets["data"]))

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from transformers import AutoModelForCausalLM
 
+from instructrec_peft.config import DataArguments, ModelArguments
 from instructrec_peft.data.split import leave_one_out
 from instructrec_peft.evaluation.breakdown import classification_metrics, evaluate_templates, group_results
 from instructrec_peft.inference.scoring import score_candidates
 from instructrec_peft.instructions.templates import get_template
 from instructrec_peft.instructions.tokenization import PromptEncoder
-from instructrec_peft.models.config import DataArguments, ModelArguments
 from instructrec_peft.models.loading import load_tokenizer
 from instructrec_peft.models.workspace import eval_rows, load_log
 

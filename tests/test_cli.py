@@ -8,8 +8,8 @@ import pytest
 from training_helpers import yaml_config
 
 from instructrec_peft.cli import main
+from instructrec_peft.config import DataArguments
 from instructrec_peft.data.split import leave_one_out
-from instructrec_peft.models.config import DataArguments
 from instructrec_peft.models.workspace import load_log
 
 
@@ -62,8 +62,8 @@ def test_the_console_script_is_installed():
 
 
 def test_the_evaluate_commands_choices_are_the_protocols_and_groupings():
+    from instructrec_peft.commands.evaluate import GROUP_NAMES, PROTOCOL_NAMES
     from instructrec_peft.evaluation.breakdown import GROUPS
-    from instructrec_peft.evaluation.command import GROUP_NAMES, PROTOCOL_NAMES
     from instructrec_peft.evaluation.protocols import PROTOCOLS
 
     assert PROTOCOL_NAMES == tuple(PROTOCOLS) and GROUP_NAMES == GROUPS

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
+from instructrec_peft.config import DataArguments
 from instructrec_peft.data.split import leave_one_out
 from instructrec_peft.evaluation.baselines import Popularity, full_ranking_ranks
-from instructrec_peft.experiments.cold_start import ContentScorer, cold_start_split
+from instructrec_peft.evaluation.cold_start import ContentScorer, cold_start_split
 from instructrec_peft.inference.retrieval import ContentRetriever
-from instructrec_peft.models.config import DataArguments
 from instructrec_peft.models.workspace import load_log
 
 
@@ -55,9 +55,9 @@ def test_popularity_cannot_rank_cold_items_but_the_content_retriever_can(cold):
 def test_the_content_retriever_is_a_first_stage_for_lm_reranking(cold, tiny_assets):
     from transformers import AutoModelForCausalLM
 
+    from instructrec_peft.config import ModelArguments
     from instructrec_peft.evaluation.protocols import ProtocolData, rerank_ranks
     from instructrec_peft.instructions.tokenization import PromptEncoder
-    from instructrec_peft.models.config import ModelArguments
     from instructrec_peft.models.loading import load_tokenizer
     from instructrec_peft.models.workspace import eval_rows
 
@@ -79,9 +79,9 @@ def test_the_content_retriever_is_a_first_stage_for_lm_reranking(cold, tiny_asse
 
 
 def test_compare_cold_start_scores_each_system_on_the_cold_and_warm_users(cold, tiny_assets):
+    from instructrec_peft.config import ModelArguments
+    from instructrec_peft.evaluation.cold_start import compare_cold_start
     from instructrec_peft.evaluation.metrics.formulas import ranking_metrics
-    from instructrec_peft.experiments.cold_start import compare_cold_start
-    from instructrec_peft.models.config import ModelArguments
     from instructrec_peft.models.loading import load_base_model, load_tokenizer
 
     log, split, cold_items = cold
@@ -103,7 +103,7 @@ def test_compare_cold_start_scores_each_system_on_the_cold_and_warm_users(cold, 
 
 
 def test_the_warm_dataset_leaves_the_cold_items_out_and_reads_back_the_same(cold, tmp_path):
-    from instructrec_peft.experiments.cold_items import write_warm_dataset
+    from benchmarks.cold_items import write_warm_dataset
 
     log, _, cold_items = cold
     folder = write_warm_dataset(log, cold_items, tmp_path / "warm")
@@ -119,7 +119,7 @@ def test_the_warm_dataset_leaves_the_cold_items_out_and_reads_back_the_same(cold
 def test_the_cold_section_tunes_without_the_cold_items_then_adds_them(tiny_assets, tmp_path):
     from training_helpers import yaml_config
 
-    from instructrec_peft.experiments.cold_items import run_cold
+    from benchmarks.cold_items import run_cold
     from instructrec_peft.instructions.item_tokens import ItemTokens
     from instructrec_peft.instructions.manifest import Manifest
 

@@ -4,8 +4,8 @@ import torch
 from safetensors.torch import load_file
 from training_helpers import tiny_configs
 
+from instructrec_peft.config import DataArguments, ModelArguments
 from instructrec_peft.instructions.tokenization import PromptEncoder
-from instructrec_peft.models.config import DataArguments, ModelArguments
 from instructrec_peft.models.loading import load_tokenizer
 from instructrec_peft.training.data import prepare_data
 from instructrec_peft.training.tuning import run_tuning

@@ -1,8 +1,8 @@
 import pytest
 
+from instructrec_peft.config import DataArguments
 from instructrec_peft.data.domains import ML100K_DOMAINS, restrict_to_categories
 from instructrec_peft.errors import DataError
-from instructrec_peft.models.config import DataArguments
 from instructrec_peft.models.workspace import load_log
 
 
@@ -52,10 +52,10 @@ def test_transfer_matrix_tunes_one_adapter_per_domain_and_ranks_every_domain_wit
 
     from training_helpers import tiny_configs, yaml_config
 
+    from benchmarks.transfer import transfer_matrix
+    from instructrec_peft.config import parse_config
     from instructrec_peft.evaluation.protocols import protocol_rows, run_lm, run_popularity
-    from instructrec_peft.experiments.transfer import transfer_matrix
     from instructrec_peft.instructions.tokenization import PromptEncoder
-    from instructrec_peft.models.config import parse_config
     from instructrec_peft.models.loading import load_adapter, load_base_model, load_tokenizer
 
     config = tmp_path / "base.yaml"

@@ -78,12 +78,12 @@ def test_the_recommender_records_feedback(tiny_assets, tmp_path):
 def test_tuning_on_feedback_that_rejects_an_item_lowers_its_score(tiny_assets, tmp_path):
     from training_helpers import tiny_configs
 
+    from instructrec_peft.config import DataArguments, ModelArguments
     from instructrec_peft.data.split import leave_one_out
     from instructrec_peft.inference.scoring import score_candidates
     from instructrec_peft.instructions.manifest import Manifest
     from instructrec_peft.instructions.templates import get_template
     from instructrec_peft.instructions.tokenization import PromptEncoder
-    from instructrec_peft.models.config import DataArguments, ModelArguments
     from instructrec_peft.models.loading import load_adapter, load_tokenizer
     from instructrec_peft.models.workspace import load_log
     from instructrec_peft.training.tuning import run_tuning
@@ -117,9 +117,9 @@ def test_tuning_on_feedback_that_rejects_an_item_lowers_its_score(tiny_assets, t
 
 
 def test_feedback_for_an_unknown_item_or_user_is_refused(tiny_assets):
+    from instructrec_peft.config import DataArguments
     from instructrec_peft.data.split import leave_one_out
     from instructrec_peft.instructions.feedback_examples import feedback_examples
-    from instructrec_peft.models.config import DataArguments
     from instructrec_peft.models.workspace import load_log
 
     log = load_log(DataArguments(dataset=tiny_assets["data"]))
@@ -194,10 +194,10 @@ def test_the_apps_feedback_tunes_the_next_round(tiny_assets, tmp_path):
     # The README's loop: the app records a choice, a tuning round learns from that log.
     from training_helpers import tiny_configs
 
+    from instructrec_peft.config import DataArguments
     from instructrec_peft.data.split import leave_one_out
     from instructrec_peft.inference.app import USER, load_recommender, recommend_rows, record_choice
     from instructrec_peft.instructions.feedback_examples import feedback_examples
-    from instructrec_peft.models.config import DataArguments
     from instructrec_peft.models.workspace import load_log
     from instructrec_peft.training.tuning import run_tuning
 

@@ -263,7 +263,7 @@ def test_push_to_hub_in_the_training_config_pushes_once_at_the_end(tiny_assets, 
 
 
 def test_push_to_hub_needs_a_repo_id():
-    from instructrec_peft.models.config import InstructRecConfig
+    from instructrec_peft.config import InstructRecConfig
 
     with pytest.raises(ValueError, match="InstructRecConfig.hub_model_id: push_to_hub needs namespace/name"):
         InstructRecConfig(output_dir="x", push_to_hub=True)

@@ -224,7 +224,7 @@ def test_a_serialized_list_in_a_text_column_is_refused():
 
 
 def test_category_path_is_validated_in_the_config():
-    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.config import DataArguments
 
     assert DataArguments(category_path="leaf").category_path == "leaf"
     with pytest.raises(ValueError, match="DataArguments.category_path: '0' is not 'all', 'leaf'"):
@@ -268,7 +268,7 @@ def test_compressed_files_and_json_arrays_are_read_transparently(tmp_path):
 
 
 def test_config_time_unit_and_text_budget_are_validated_and_reach_the_log(tmp_path):
-    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.config import DataArguments
     from instructrec_peft.models.workspace import load_log
 
     with pytest.raises(ValueError, match=r"DataArguments.time_unit: 'minutes' is not one of \('auto', 's', 'ms', "):

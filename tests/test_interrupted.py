@@ -24,7 +24,7 @@ CHILD = textwrap.dedent("""
     import sys, time
     from transformers import TrainerCallback
     from instructrec_peft.training import trainer as module
-    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.config import parse_config
     from instructrec_peft.training.tuning import run_tuning
 
     class Hold(TrainerCallback):

@@ -65,8 +65,8 @@ def test_a_typed_intention_is_text_too(rec):
 
 
 def test_text_only_prompts_never_hold_a_data_made_token(hostile_run):
+    from instructrec_peft.config import DataArguments, ModelArguments
     from instructrec_peft.instructions.tokenization import PromptEncoder
-    from instructrec_peft.models.config import DataArguments, ModelArguments
     from instructrec_peft.models.loading import load_tokenizer
     from instructrec_peft.models.workspace import load_log
 

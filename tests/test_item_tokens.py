@@ -356,7 +356,7 @@ def test_without_a_separator_the_answer_follows_the_last_history_item(bpe_tokeni
 def test_the_item_config_parses(tmp_path):
     from pathlib import Path
 
-    from instructrec_peft.models.config import parse_config
+    from instructrec_peft.config import parse_config
 
     config = Path(__file__).parents[1] / "recipes" / "configs" / "items-cpu.yaml"
     model_args, data_args, train_args = parse_config([str(config), "--output_dir", str(tmp_path)])
@@ -369,11 +369,11 @@ def test_evaluate_recipe_ranks_candidates_and_the_catalogue(item_run, tmp_path):
     import sys
     from pathlib import Path
 
+    from instructrec_peft.config import saved_configs
     from instructrec_peft.evaluation.metrics.formulas import ranking_metrics
     from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
     from instructrec_peft.instructions.manifest import Manifest
     from instructrec_peft.instructions.tokenization import PromptEncoder
-    from instructrec_peft.models.config import saved_configs
     from instructrec_peft.models.loading import item_tokens_of, load_adapter
 
     arch, out, result, _ = item_run

@@ -35,7 +35,7 @@ def test_an_empty_core_and_negative_bounds_are_errors(toy_catalog):
 
 
 def test_the_config_applies_the_core_when_the_log_is_loaded(tiny_assets):
-    from instructrec_peft.models.config import DataArguments
+    from instructrec_peft.config import DataArguments
     from instructrec_peft.models.workspace import load_log
 
     full = load_log(DataArguments(dataset=tiny_assets["data"]))

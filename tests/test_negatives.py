@@ -3,13 +3,13 @@ import pytest
 from transformers import AutoModelForCausalLM
 
 from instructrec_peft import DataError, leave_one_out
+from instructrec_peft.config import DataArguments, ModelArguments
 from instructrec_peft.evaluation.baselines import BPR, Baseline, SASRec, fit_baseline
 from instructrec_peft.evaluation.protocols import protocol_rows, rerank_listed_ranks
 from instructrec_peft.inference.scoring import index_scores
 from instructrec_peft.instructions.examples import ExampleConfig, build_examples
 from instructrec_peft.instructions.negatives import RandomNegatives, RetrieverNegatives
 from instructrec_peft.instructions.tokenization import PromptEncoder
-from instructrec_peft.models.config import DataArguments, ModelArguments
 from instructrec_peft.models.loading import load_tokenizer
 from instructrec_peft.training.data import prepare_data
 

@@ -1,6 +1,6 @@
 import struct
 
-from instructrec_peft.experiments.plots import curve_panels, metric_bars
+from benchmarks.plots import curve_panels, metric_bars
 
 
 def png_size(path):

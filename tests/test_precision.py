@@ -7,9 +7,8 @@ import pytest
 import torch
 from training_helpers import tiny_configs
 
-from instructrec_peft.models import precision
-from instructrec_peft.models.config import InstructRecConfig, ModelArguments
-from instructrec_peft.models.precision import resolve_precision, with_precision
+from instructrec_peft.config import InstructRecConfig, ModelArguments, precision
+from instructrec_peft.config.precision import resolve_precision, with_precision
 
 
 @pytest.mark.parametrize("cuda, cuda_bf16, cpu_bf16, expected", [

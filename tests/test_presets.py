@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from instructrec_peft import DataError, leave_one_out
+from instructrec_peft.config import DataArguments
 from instructrec_peft.data.presets import load_preset
 from instructrec_peft.instructions.examples import ExampleConfig, build_examples
-from instructrec_peft.models.config import DataArguments
 from instructrec_peft.models.workspace import load_log
 
 # A Python list or dict written into a prompt ("['Horror']"); a bracketed request ("[Horror]") is a template's.
@@ -333,7 +333,7 @@ def test_a_preset_needs_a_folder_with_its_files(tmp_path):
 @pytest.mark.parametrize("layout", ["amazon-2023", "ml-32m"])
 def test_the_scale_measurement_writes_layouts_its_presets_read(tmp_path, layout):
     """recipes/bench_data_scale.py's files, at a small size: every row read back, times in the right unit."""
-    from instructrec_peft.experiments.data_scale import LAYOUTS, child, write_layout
+    from benchmarks.data_scale import LAYOUTS, child, write_layout
 
     folder = write_layout(layout, tmp_path / layout, 2_000)
     result = child(layout, str(folder))

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 from transformers import AutoModelForCausalLM
 
+from instructrec_peft.config import DataArguments, ModelArguments
 from instructrec_peft.evaluation.metrics.formulas import ranking_metrics
 from instructrec_peft.evaluation.protocols import protocol_rows, rerank_ranks
 from instructrec_peft.evaluation.ranking import rank_rows
 from instructrec_peft.instructions.tokenization import PromptEncoder
-from instructrec_peft.models.config import DataArguments, ModelArguments
 from instructrec_peft.models.loading import load_tokenizer
 
 
@@ -61,7 +61,7 @@ def test_rerank_refuses_a_prompt_that_lists_candidates(tiny_assets):
 
 
 def test_scoring_throughput_times_every_method_on_the_same_rows(rerank_setup):
-    from instructrec_peft.experiments.speed import scoring_throughput
+    from benchmarks.speed import scoring_throughput
 
     encoder, data, model = rerank_setup
     speeds = scoring_throughput(model, encoder, data.rows, data.log.catalog,

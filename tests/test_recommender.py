@@ -2,10 +2,10 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
+from instructrec_peft.config import ModelArguments
 from instructrec_peft.inference.recommender import ItemTrie, Recommender
 from instructrec_peft.instructions.templates import get_template
 from instructrec_peft.instructions.tokenization import PromptEncoder
-from instructrec_peft.models.config import ModelArguments
 from instructrec_peft.models.loading import load_tokenizer
 
 CATALOG = [f"Film {chr(65 + i)}{i} ({1980 + i})" for i in range(12)]
@@ -168,11 +168,11 @@ def test_the_trainers_metric_is_what_the_recommender_gives_on_the_same_rows(tiny
 
 
 def test_a_nan_score_is_an_error_naming_the_user_not_a_rank(tiny_assets):
+    from instructrec_peft.config import DataArguments
     from instructrec_peft.errors import ScoringError
     from instructrec_peft.evaluation.metrics.formulas import target_ranks
     from instructrec_peft.evaluation.protocols import protocol_rows
     from instructrec_peft.evaluation.ranking import rank_rows
-    from instructrec_peft.models.config import DataArguments
 
     model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
     encoder = PromptEncoder(load_tokenizer(ModelArguments(model_name_or_path=tiny_assets["gpt2"])))

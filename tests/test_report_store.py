@@ -2,8 +2,8 @@ import json
 
 import pytest
 
+from benchmarks.report_store import SectionStore
 from instructrec_peft.errors import ArgumentError
-from instructrec_peft.experiments.report_store import SectionStore
 
 
 def _render(data: dict) -> str:

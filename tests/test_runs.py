@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from instructrec_peft.experiments.runs import run_measured
+from benchmarks.runs import run_measured
 
 # Allocate N MB, touch every page, and live long enough to be measured.
 ALLOCATE = ("import sys, time; block = bytearray(int(sys.argv[1]) * 2**20); "

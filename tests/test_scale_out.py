@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from accelerate.commands.config.config_args import load_config_from_file
 
-from instructrec_peft.models.config import InstructRecConfig
+from instructrec_peft.config import InstructRecConfig
 from instructrec_peft.training.tuning import full_state_dict_for_saving
 
 CONFIGS = Path(__file__).resolve().parents[1] / "recipes" / "accelerate"

@@ -90,7 +90,7 @@ def test_prompt_tuning_scores_agree_across_methods(tiny_assets, arch):
 
 
 def test_the_configs_scoring_choices_are_scoring_methods():
-    from instructrec_peft.models.config import SCORING
+    from instructrec_peft.config.training import SCORING
 
     assert SCORING[0] == "auto" and set(SCORING[1:]) <= set(scoring.SCORING_METHODS)
     assert "naive" not in SCORING  # the slow reference is for tests and the speed table only

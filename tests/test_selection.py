@@ -6,8 +6,8 @@ import pytest
 import yaml
 from training_helpers import yaml_config
 
-from instructrec_peft.experiments.selection import cross_validate_mixes, user_folds
-from instructrec_peft.models.config import parse_config
+from instructrec_peft.config import parse_config
+from instructrec_peft.training.selection import cross_validate_mixes, user_folds
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from benchmarks.throughput import body_params, lora_train_flops, matmul_flops
 from instructrec_peft.data.synthetic import synthetic_log
-from instructrec_peft.experiments.throughput import body_params, lora_train_flops, matmul_flops
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,9 +4,10 @@ import pytest
 import torch
 from training_helpers import tiny_configs
 
+from instructrec_peft.config import parse_config
+from instructrec_peft.errors import ConfigError
 from instructrec_peft.evaluation.ranking import rank_rows
 from instructrec_peft.instructions.tokenization import PromptEncoder
-from instructrec_peft.models.config import parse_config
 from instructrec_peft.models.loading import load_tokenizer, lora_targets
 from instructrec_peft.training.data import prepare_data
 from instructrec_peft.training.trainer import InstructRecTrainer
@@ -73,7 +74,7 @@ def test_all_linear_adapts_exactly_the_attention_and_mlp_projections(tiny_assets
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
-    from instructrec_peft.models.config import ModelArguments
+    from instructrec_peft.config import ModelArguments
     from instructrec_peft.models.loading import peft_config
 
     kwargs = dict(device_map={"": "cpu"}, quantization_config=BitsAndBytesConfig(load_in_4bit=True)) \
@@ -167,7 +168,8 @@ def test_resume_from_checkpoint_continues_at_the_right_step(tiny_assets, tmp_pat
 
 @pytest.mark.parametrize("argv, message", [
     (["--lora_r", "0"], "ModelArguments.lora_r: must be >= 1, got 0"),
-    (["--quantization", "3bit"], "ModelArguments.quantization: '3bit' is not one of"),
+    (["--quantization", "3bit"], "argument --quantization: invalid choice: '3bit' (choose from 'none', '8bit', "
+                                 "'4bit')"),
     (["--gguf_file", "m.gguf", "--quantization", "4bit"],
      "ModelArguments.quantization: cannot be combined with gguf_file"),
     (["--peft_method", "prompt_tuning", "--lora_target_modules", "c_attn"],
@@ -178,7 +180,7 @@ def test_resume_from_checkpoint_continues_at_the_right_step(tiny_assets, tmp_pat
     (["--eval_template", "p1-i0-matchin-1"], "DataArguments.eval_template: unknown template 'p1-i0-matchin-1'"),
     (["--num_candidates", "1"], "DataArguments.num_candidates: must be >= 2, got 1"),
     (["--metric_for_best_model", "ndcg@20"], "InstructRecConfig.metric_for_best_model: 'ndcg@20' is not a reported"),
-    (["--scoring_method", "fast"], "InstructRecConfig.scoring_method: 'fast' is not one of"),
+    (["--scoring_method", "fast"], "invalid choice: 'fast' (choose from 'auto', 'shared_prefix', 'batched')"),
 ])
 def test_bad_configs_name_the_field(tmp_path, argv, message):
     config = tmp_path / "c.yaml"
@@ -186,6 +188,22 @@ def test_bad_configs_name_the_field(tmp_path, argv, message):
     with pytest.raises(ValueError) as err:
         parse_config([str(config), *argv])
     assert message in str(err.value)
+
+
+def test_a_fields_choices_are_declared_once_for_help_flags_and_yaml(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text("model_name_or_path: some/model\nquantization: 3bit\n")
+    with pytest.raises(ConfigError, match=r"^ModelArguments.quantization: '3bit' is not one of \('none', '8bit', "
+                                          r"'4bit'\)$"):
+        parse_config([str(config)])
+    config.write_text("model_name_or_path: some/model\nrequest_kinds: [I1, I3]\n")
+    with pytest.raises(ConfigError, match=r"^DataArguments.request_kinds: \['I3'\] is not one of"):
+        parse_config([str(config)])
+    with pytest.raises(SystemExit) as exit_:
+        parse_config(["--help"])
+    shown = capsys.readouterr().out
+    assert exit_.value.code == 0 and "--quantization {none,8bit,4bit}" in shown
+    assert "--negatives {random,bpr,sasrec}" in shown and "--item_token_init {text,text+bpr,text+sasrec}" in shown
 
 
 def test_unknown_yaml_field_is_refused(tmp_path):

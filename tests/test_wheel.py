@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import instructrec_peft
-from instructrec_peft.models.config import parse_config
+from instructrec_peft.config import parse_config
 from instructrec_peft.training.tuning import run_tuning
 
 site = Path(sys.argv[2]).resolve()
@@ -29,8 +29,9 @@ def test_the_installed_wheel_tunes_and_writes_its_card_outside_the_checkout(tiny
     dist, site, work, source = tmp_path / "dist", tmp_path / "site", tmp_path / "work", tmp_path / "source"
     # Built from a copy: an in-tree build would leave build/ in the checkout, and a stale build/
     # there could slip old modules into the wheel.
-    shutil.copytree(ROOT / "instructrec_peft", source / "instructrec_peft",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    # benchmarks/ comes along, so that the packaging itself is what leaves it out.
+    for folder in ("instructrec_peft", "benchmarks"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
@@ -43,6 +44,9 @@ def test_the_installed_wheel_tunes_and_writes_its_card_outside_the_checkout(tiny
         assert data in names
     packaged = {n for n in names if n.startswith("instructrec_peft/") and n.endswith(".py")}
     assert packaged == {str(p.relative_to(ROOT)) for p in (ROOT / "instructrec_peft").rglob("*.py")}
+    # The library only: the reports' machinery (benchmarks/), recipes and tests stay in the checkout.
+    assert {n.split("/")[0] for n in names} == {"instructrec_peft", wheel.name.split("-")[0] + "-"
+                                                + wheel.name.split("-")[1] + ".dist-info"}
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site),
                               str(wheel)], capture_output=True, text=True)
     assert install.returncode == 0, install.stderr[-3000:]

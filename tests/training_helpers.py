@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from instructrec_peft.models.config import DataArguments, InstructRecConfig, ModelArguments
+from instructrec_peft.config import DataArguments, InstructRecConfig, ModelArguments
 
 
 def tiny_configs(assets, output_dir, arch="gpt2", **overrides):

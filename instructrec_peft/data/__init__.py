@@ -4,3 +4,11 @@ RecBole atomic files), the chronological leave-one-out split, catalogue domains,
 
 May import: ``errors``, ``files``. Knows nothing of prompts or models.
 """
+
+from ..exports import lazy_exports
+
+__getattr__, __all__ = lazy_exports(__name__, {
+    "InteractionLog": "interactions", "ItemCatalog": "interactions", "ColumnMap": "interactions",
+    "LeaveOneOutSplit": "split", "leave_one_out": "split", "load_preset": "presets", "PRESETS": "presets",
+    "synthetic_log": "synthetic", "fetch": "assets", "asset_home": "assets",
+})

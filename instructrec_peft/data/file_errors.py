@@ -20,7 +20,7 @@ from typing import Iterator
 
 from ..errors import DataError, InstructRecError
 
-__all__ = ["reading", "utf8_error_at", "MAX_FIELD_CHARS"]
+__all__ = ["reading", "utf8_error_at", "row_location", "MAX_FIELD_CHARS"]
 
 # No title, category or id of a real catalogue comes near this; a field beyond it is a file that is
 # not what it claims to be (a 200 KB .gz can hold a 200 MB "title").
@@ -29,6 +29,11 @@ MAX_FIELD_CHARS = 100_000
 # Messages the decompressors raise as plain OSError (bz2, pyarrow's gzip and bz2 streams).
 _CORRUPT = ("Invalid data stream", "zlib inflate failed", "Truncated compressed stream", "Not a gzipped file",
             "incorrect header check", "invalid block type", "Error -3", "BZ2", "bz2", "gzip")
+
+
+def row_location(name: str, first_line: int, row: int) -> str:
+    """Where a row is, as the user will look for it: a file's line, or a frame's row number."""
+    return f"{name}, line {first_line + row}" if first_line else f"{name}, row {row}"
 
 
 def _kind(path: Path) -> str:

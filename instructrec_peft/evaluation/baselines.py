@@ -12,8 +12,11 @@ Every baseline exposes ``score(user, candidates, stage)`` (higher is better),
 retriever of hard negatives asks). :func:`fit_baseline` fits one by name with the settings every
 report, the demo and the item-token initialisation share.
 
->>> pop = Popularity.fit(split)                  # doctest: +SKIP
->>> pop.score("196", ["242", "302"])             # train counts of each candidate
+>>> from instructrec_peft.data.split import leave_one_out
+>>> from instructrec_peft.data.synthetic import synthetic_log
+>>> pop = Popularity.fit(leave_one_out(synthetic_log(2_000, per_user=20, seed=0)))
+>>> pop.score("u0", ["0", "1"])                  # train counts of each candidate
+[90.0, 95.0]
 """
 
 from __future__ import annotations

@@ -22,11 +22,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..config import DataArguments
 from ..data.interactions import InteractionLog
 from ..data.split import LeaveOneOutSplit
 from ..errors import ArgumentError, DataError
 from ..instructions.templates import get_template
-from ..models.config import DataArguments
 from ..models.workspace import Workspace, eval_rows
 from .baselines import Popularity
 from .metrics.formulas import ranking_metrics, target_ranks

@@ -83,7 +83,7 @@ def export_folder(output_dir: str | Path, destination: str | Path, *, repo_id: s
 def merge_into(output_dir: str | Path, destination: str | Path, *, adapter_repo: str | None = None,
                base_model: str | None = None, trust_remote_code: bool = False) -> Path:
     """Save the adapter merged into a full-precision base (``save_pretrained``, safetensors), with a card."""
-    from ..models.config import saved_configs
+    from ..config import saved_configs
     from ..models.loading import load_adapter, load_tokenizer
 
     args = replace(saved_configs(output_dir, trust_remote_code=trust_remote_code)[0], quantization="none")

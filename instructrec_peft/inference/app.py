@@ -24,7 +24,7 @@ COLUMNS = ["rank", "item", "score", "why"]
 def adapter_catalog(adapter: str, trust_remote_code: bool = False):
     """What a text-only adapter recommends from: its training data's catalogue (``None`` for an
     item-token adapter, which carries its own items)."""
-    from ..models.config import saved_configs
+    from ..config import saved_configs
     from ..models.loading import item_tokens_of
     from ..models.workspace import load_log
 

@@ -8,8 +8,8 @@ Prompts are left-padded into batches, with position ids counted from each prompt
 token, so a padded prompt scores exactly as it would alone. Only the last position is projected,
 and with a tied output head only onto the item tokens' rows, in float32 (:func:`item_logits`).
 
->>> scores = item_scores(model, encoder.prompt_ids(prompts), tokens.id_range)   # (len(prompts), len(tokens))
->>> scores, targets = rank_item_rows(model, encoder, tokens, rows)              # doctest: +SKIP
+>>> scores = item_scores(model, encoder.prompt_ids(prompts), tokens.id_range)  # doctest: +SKIP
+>>> scores, targets = rank_item_rows(model, encoder, tokens, rows)             # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -257,10 +257,6 @@ class Recommender:
         scores = self.score(history, candidates, intention, preference)
         return sorted(zip(candidates, scores), key=lambda pair: -pair[1])
 
-    def rank_many(self, requests: Sequence[dict]) -> list[list[tuple[str, float]]]:
-        """``rank`` for many users: each request is a dict of ``rank``'s arguments."""
-        return [self.rank(**request) for request in requests]
-
     # ---- generation ----------------------------------------------------------------------------
 
     def recommend(self, history: Sequence[str], k: int = 10, intention: str | None = None,
@@ -416,10 +412,6 @@ class Recommender:
         self.item_tokens = extended
         self.manifest.item_tokens = extended.to_dict()
         self._index_texts(zip(items, texts))
-
-    def recommend_many(self, histories: Sequence[Sequence[str]], k: int = 10,
-                       intention: str | None = None) -> list[list[str]]:
-        return [self.recommend(history, k, intention) for history in histories]
 
     def record_feedback(self, user: str, item: str, accepted: bool, comment: str | None = None,
                         history: Sequence[str] | None = None) -> Feedback:

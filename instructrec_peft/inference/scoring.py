@@ -19,7 +19,7 @@ Both take token ids, so the caller decides how prompts are formatted (chat templ
 this module knows nothing of templates.
 
 >>> scores = score_candidates(model, prompt_ids, [ids_a, ids_b])   # doctest: +SKIP
->>> scores.shape
+>>> scores.shape  # doctest: +SKIP
 torch.Size([2])
 """
 

@@ -5,3 +5,11 @@ template, token budgets) and the manifest that lets inference render a run's pro
 
 May import: ``data``, ``errors``, ``files``. Needs a tokenizer, never a model.
 """
+
+from ..exports import lazy_exports
+
+__getattr__, __all__ = lazy_exports(__name__, {
+    "Template": "templates", "get_template": "templates", "register_template": "templates",
+    "build_examples": "examples", "ExampleConfig": "examples",
+    "ItemTokens": "item_tokens", "PromptEncoder": "tokenization", "Manifest": "manifest",
+})

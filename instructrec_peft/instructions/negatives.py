@@ -9,7 +9,7 @@
 Both are called as ``negatives(user, history, touched, n)`` and return ``n`` item ids.
 
 >>> negatives = RetrieverNegatives(sasrec)                         # doctest: +SKIP
->>> negatives("196", history, touched=split.touched("196"), n=19)  # SASRec's top 19 untouched
+>>> negatives("196", history, touched=split.touched("196"), n=19)  # SASRec's top 19 untouched  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ text from the model's own token embeddings. Tuning initialises item tokens with 
 Recommender gives items that arrive after tuning a row the same way.
 
 >>> rows = text_means(model, tokenizer, ["Toy Story (1995)"])   # doctest: +SKIP
->>> rows.shape                                                   # (1, hidden size)
+>>> rows.shape                                                   # (1, hidden size)  # doctest: +SKIP
 """
 
 from __future__ import annotations

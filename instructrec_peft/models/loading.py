@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..config import ModelArguments, saved_configs
 from ..errors import ArgumentError, MissingDependencyError, MissingFileError
 from ..run_dir import RunDir
-from .config import ModelArguments, saved_configs
 
 __all__ = ["model_path", "load_tokenizer", "load_base_model", "quantization_config", "lora_targets", "peft_config",
            "wrap_model", "resolve_dtype", "is_prompt_learning", "open_adapter_dir", "load_adapter",
@@ -262,7 +262,7 @@ def load_adapter(adapter_dir: str, base=None, model_args: ModelArguments | None 
 
     ``model_args`` defaults to the model section of ``instructrec_config.json`` in the adapter
     directory, with ``trust_remote_code`` the caller's (never the folder's: see
-    :func:`~instructrec_peft.models.config.saved_configs`); ``base`` may be an already-loaded base
+    :func:`~instructrec_peft.config.saved_configs`); ``base`` may be an already-loaded base
     model to reuse. An adapter with item tokens
     (its manifest says so) gets the base's embeddings resized to hold them first, which is all
     plain PEFT needs too: ``base.resize_token_embeddings(len(tokenizer))``. ``tokenizer``: the

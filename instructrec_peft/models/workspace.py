@@ -1,7 +1,7 @@
 """What a config names, built once: the tokenizer and prompt encoder of ``ModelArguments``, and of
 :class:`DataArguments` the interaction log, its split, the catalogue as prompts show it (texts or
 item tokens), the example settings and the rows of a stage. Tuning, the protocols, the
-experiments and the recipes all start from a :class:`Workspace`.
+benchmarks and the recipes all start from a :class:`Workspace`.
 
 >>> ws = Workspace(data_args, seed=42, model_args=model_args)   # doctest: +SKIP
 >>> rows = ws.rows("test", users=100)                            # doctest: +SKIP
@@ -13,12 +13,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
+from ..config import DataArguments
 from ..data.interactions import ColumnMap, InteractionLog, ItemCatalog
 from ..data.split import LeaveOneOutSplit, leave_one_out
 from ..errors import ArgumentError, MissingFileError
 from ..instructions.examples import ExampleConfig, build_examples
 from ..instructions.templates import get_template
-from .config import DataArguments
 
 __all__ = ["Workspace", "load_log", "example_config", "shown_catalog", "eval_rows", "train_rows"]
 

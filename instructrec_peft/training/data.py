@@ -3,7 +3,7 @@ negatives from a retriever fitted on the train split when ``negatives`` names on
 examples appended.
 
 >>> prepared = prepare_data(data_args, encoder, seed=42)          # doctest: +SKIP
->>> prepared.train, prepared.valid                                # datasets.Dataset each
+>>> prepared.train, prepared.valid                                # datasets.Dataset each  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ..config import DataArguments
 from ..data.interactions import InteractionLog
 from ..data.split import LeaveOneOutSplit
 from ..errors import DataError
-from ..models.config import DataArguments
 from ..models.workspace import Workspace
 
 __all__ = ["PreparedData", "fit_retriever", "prepare_data"]

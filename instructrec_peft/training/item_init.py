@@ -25,9 +25,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..config.item_space import ITEM_TOKEN_INITS
 from ..errors import ArgumentError
 from ..instructions.item_tokens import ItemTokens
-from ..models.config import ITEM_TOKEN_INITS
 from ..models.item_rows import category_rows, embedding_weights, text_means
 
 __all__ = ["INITS", "collaborative_factors", "item_token_rows", "set_item_rows", "item_token_model"]

@@ -36,6 +36,8 @@ from pathlib import Path
 from transformers import Trainer
 from transformers.trainer_utils import speed_metrics
 
+from ..config import DataArguments, InstructRecConfig, ModelArguments
+from ..config.precision import with_precision
 from ..errors import ArgumentError
 from ..evaluation.metrics.formulas import ranking_metrics, target_ranks
 from ..evaluation.ranking import rank_rows
@@ -44,9 +46,7 @@ from ..inference.item_scoring import rank_item_rows
 from ..instructions.item_tokens import ItemTokens
 from ..instructions.manifest import Manifest
 from ..instructions.tokenization import PromptEncoder, ensure_pad_token
-from ..models.config import DataArguments, InstructRecConfig, ModelArguments
 from ..models.loading import is_prompt_learning, load_base_model, load_tokenizer, wrap_model
-from ..models.precision import with_precision
 from ..run_dir import RunDir
 from .collator import CompletionOnlyCollator
 from .fast_lora import lora_input_layers, lora_inputs_in_autocast, use_fast_dropout

@@ -14,13 +14,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import DataArguments, InstructRecConfig, ModelArguments
+from ..config.precision import with_precision
 from ..errors import ArgumentError
 from ..files import write_text_atomic
 from ..instructions.manifest import Manifest
 from ..instructions.templates import get_template
 from ..logs import follow_transformers
-from ..models.config import DataArguments, InstructRecConfig, ModelArguments
-from ..models.precision import with_precision
 from ..models.workspace import Workspace, example_config
 from ..run_dir import RunDir
 from .data import prepare_data

@@ -10,7 +10,9 @@ positions, no padding. A trainer that computes more (full logits, padded positio
 credit for it; one that skips needed work cannot, since the loss would change.
 
 >>> peak = matmul_flops()                                           # doctest: +SKIP
->>> lora_train_flops(model.config, lengths=[212, 230], supervised=[9, 11], lora_params=1_800_000) / peak
+>>> flops = lora_train_flops(model.config, lengths=[212, 230], supervised=[9, 11],  # doctest: +SKIP
+...                          lora_params=1_800_000)
+>>> mfu = flops / peak                                              # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def cross_validate_mixes(configs: tuple, mixes: Sequence[str], folds: int = 5, m
     """Score each mix (a ``task_mix`` string) by K-fold cross-validation; ``configs`` (model, data
     and training arguments, as ``parse_config`` returns them) are what every run starts from."""
     from ..models.workspace import Workspace, eval_rows, train_rows
-    from ..training.trainer import InstructRecTrainer
+    from .trainer import InstructRecTrainer
 
     if not mixes:
         raise ArgumentError("no template mixes to compare")

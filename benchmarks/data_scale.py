@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ArgumentError
+from instructrec_peft.errors import ArgumentError
+
 from .report_store import SectionStore
 from .runs import high_water_mb
 
@@ -111,8 +112,8 @@ def _peak_gib() -> float:
 def child(layout: str, folder: str) -> dict:
     """In this process: import, load the preset, split; the seconds and the peak memory."""
     started = time.perf_counter()
-    from ..data.presets import load_preset
-    from ..data.split import leave_one_out
+    from instructrec_peft.data.presets import load_preset
+    from instructrec_peft.data.split import leave_one_out
 
     imported, after_import = time.perf_counter(), _peak_gib()
     log = load_preset(LAYOUTS[layout], folder)
@@ -131,10 +132,12 @@ def measure(layout: str, n: int, workdir: Path) -> dict:
     write_layout(layout, folder, n)
     written = time.perf_counter() - started
     size = sum(p.stat().st_size for p in folder.iterdir())
-    code = ("import json, sys\nfrom instructrec_peft.experiments.data_scale import child\n"
+    code = ("import json, sys\nfrom benchmarks.data_scale import child\n"
             "print(json.dumps(child(sys.argv[1], sys.argv[2])))")
+    # The child imports benchmarks/ from the checkout (it is not installed with the package).
+    path = os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])
     run = subprocess.run([sys.executable, "-c", code, layout, str(folder)], capture_output=True, text=True,
-                         env=dict(os.environ, TOKENIZERS_PARALLELISM="false"))
+                         env=dict(os.environ, TOKENIZERS_PARALLELISM="false", PYTHONPATH=path))
     if run.returncode != 0:
         print(f"{layout} at {n}: the measuring process failed:\n{run.stderr[-3000:]}", file=sys.stderr)
         run.check_returncode()
@@ -159,7 +162,7 @@ def run_data_scale(report: Path, sizes: list[int], layouts: list[str], workdir: 
 def render(data: dict) -> str:
     machine = data.get("machine", {})
     lines = ["# Loading and splitting at scale", "",
-             "Written by `python recipes/bench_data_scale.py` (`instructrec_peft/experiments/data_scale.py`): a "
+             "Written by `python recipes/bench_data_scale.py` (`benchmarks/data_scale.py`): a "
              "synthetic log in the published layout, then in a fresh process `load_preset` (read, parse times, "
              "clean, build the catalogue) and `leave_one_out`. Memory is the process's peak resident set (`VmHWM`) "
              "after the imports, after loading and at the end (imports included). Users are a twentieth of the "

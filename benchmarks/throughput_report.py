@@ -156,7 +156,7 @@ def _profile_lines(profile: dict) -> list[str]:
     paths = {"text": "text path", "items": "item-token path"}
     lines = ["## Where a training step's time goes", "",
              "One optimizer step of each path under `torch.profiler` (the second step of a run; "
-             "`experiments/step_profile.py`), in the default precision here "
+             "`benchmarks/step_profile.py`), in the default precision here "
              f"({', '.join(sorted({profile[p]['precision'] for p in paths if p in profile}))}): each operator's own "
              "CPU time, "
              "sorted by kind; the vocabulary or catalogue projection is told apart by its matrix size. Overhead is "
@@ -197,7 +197,7 @@ def _memory(run: dict) -> float:
 
 
 def plot_scale(scale: dict, path: Path) -> None:
-    from ..experiments.plots import curve_panels
+    from .plots import curve_panels
 
     curve_panels({
         "time vs log size": {"example building": {n: v["seconds"] for n, v in scale["build"].items()},
@@ -215,7 +215,7 @@ def plot_scale(scale: dict, path: Path) -> None:
 
 def run_throughput(sections: list[str], report: Path, args: ThroughputSettings) -> str:
     """Run ``sections`` (none: only re-render), keeping the others' stored results; returns the report."""
-    from ..data.assets import fetch
+    from instructrec_peft.data.assets import fetch
 
     fetch()
     store = SectionStore(report, lambda data: render(data, args))

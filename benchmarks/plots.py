@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..errors import MissingDependencyError
+from instructrec_peft.errors import MissingDependencyError
 
 __all__ = ["metric_bars", "curve_panels"]
 

@@ -29,9 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ArgumentError
-from ..evaluation.baselines import fit_baseline
-from ..evaluation.following import (
+from instructrec_peft.config import saved_configs
+from instructrec_peft.errors import ArgumentError
+from instructrec_peft.evaluation.baselines import fit_baseline
+from instructrec_peft.evaluation.following import (
     category_share,
     control_requests,
     exclusion_requests,
@@ -41,11 +42,11 @@ from ..evaluation.following import (
     popular_in,
     top_k_untouched,
 )
-from ..evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
-from ..evaluation.protocols import protocol_rows
-from ..inference.recommender import Recommender
-from ..models.config import saved_configs
-from ..models.workspace import Workspace
+from instructrec_peft.evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
+from instructrec_peft.evaluation.protocols import protocol_rows
+from instructrec_peft.inference.recommender import Recommender
+from instructrec_peft.models.workspace import Workspace
+
 from .report_store import SectionStore
 
 __all__ = ["SECTIONS", "run_following", "GOALS"]
@@ -149,7 +150,7 @@ def run_explanations(ctx: Context, users: int = 100, named: int = 3) -> dict:
     names are removed together, against as many random history items; and the top 10's time."""
     import time
 
-    from ..inference.explanations import explain_items
+    from instructrec_peft.inference.explanations import explain_items
 
     rng = np.random.default_rng([ctx.seed, 7])
     chosen = ctx.requests[:12 if ctx.smoke else users]

@@ -33,8 +33,8 @@ from types import SimpleNamespace
 
 import torch
 
-from ..errors import ConfigError
-from ..files import write_text_atomic
+from instructrec_peft.errors import ConfigError
+from instructrec_peft.files import write_text_atomic
 
 SYSTEMS = {  # name -> (trainer, options); "precision" defaults to fp32 (bf16 with --bf16)
     "ours, plain (full logits, padded)": ("ours", dict(completion_only_logits=False, padding_free=False)),
@@ -103,17 +103,17 @@ class ThroughputSettings:
 
 
 def _configs(args: ThroughputSettings):
-    from ..models.config import parse_config
+    from instructrec_peft.config import parse_config
 
     return parse_config([str(args.demo_config), "--quantization", "none"])
 
 
 def _demo(args: ThroughputSettings, with_log: bool = True) -> SimpleNamespace:
     """The demo's configs, tokenizer and prompt encoder, and (``with_log``) its log and split."""
-    from ..data.split import leave_one_out
-    from ..instructions.tokenization import PromptEncoder
-    from ..models.loading import load_tokenizer
-    from ..models.workspace import load_log
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.instructions.tokenization import PromptEncoder
+    from instructrec_peft.models.loading import load_tokenizer
+    from instructrec_peft.models.workspace import load_log
 
     model_args, data_args, train_args = _configs(args)
     tokenizer = load_tokenizer(model_args)  # with a pad token
@@ -134,7 +134,7 @@ def _device() -> str:
 def child_train(args) -> dict:
     import datasets
 
-    from ..models.loading import load_base_model, peft_config
+    from instructrec_peft.models.loading import load_base_model, peft_config
 
     kind, options = SYSTEMS[args.name]
     options = dict(options)
@@ -181,8 +181,8 @@ def _ours_text_trainer(args, options: dict, precision: str, callbacks=None):
     """Our trainer on the demo's tokenised text examples (``args.data``)."""
     import datasets
 
-    from ..models.config import InstructRecConfig
-    from ..training.trainer import InstructRecTrainer
+    from instructrec_peft.config import InstructRecConfig
+    from instructrec_peft.training.trainer import InstructRecTrainer
 
     demo = _demo(args, with_log=False)
     config = InstructRecConfig(**_common(args), **options, precision=precision)
@@ -193,7 +193,8 @@ def _ours_text_trainer(args, options: dict, precision: str, callbacks=None):
 
 def child_profile(args) -> dict:
     """One profiled training step of the text path (``args.name`` "text") or the item-token path."""
-    from ..models.precision import resolve_precision
+    from instructrec_peft.config.precision import resolve_precision
+
     from .step_profile import StepProfiler, step_breakdown
 
     precision = "bf16" if args.bf16 else resolve_precision("auto")
@@ -213,8 +214,8 @@ def child_profile(args) -> dict:
 def _tune_items(args, precision: str, steps: int, callbacks=None, options: dict | None = None):
     """The item-token demo (items-cpu.yaml) for ``steps`` steps of its batch size, one epoch over
     exactly those examples (``max_train_examples``), as ``run_tuning`` trains it."""
-    from ..models.config import InstructRecConfig, parse_config
-    from ..training.tuning import run_tuning
+    from instructrec_peft.config import InstructRecConfig, parse_config
+    from instructrec_peft.training.tuning import run_tuning
 
     model_args, data_args, items_args = parse_config([str(args.items_config), "--quantization", "none"])
     batch = items_args.per_device_train_batch_size
@@ -242,10 +243,10 @@ def _train_items(args, precision: str, options: dict) -> dict:
 
 
 def child_scale_build(args) -> dict:
-    from ..data.split import leave_one_out
-    from ..data.synthetic import synthetic_log
-    from ..instructions.examples import ExampleConfig, build_examples
-    from ..instructions.tokenization import PromptEncoder
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.data.synthetic import synthetic_log
+    from instructrec_peft.instructions.examples import ExampleConfig, build_examples
+    from instructrec_peft.instructions.tokenization import PromptEncoder
 
     encoder = PromptEncoder(_demo(args, with_log=False).tokenizer)
     log = synthetic_log(args.size)
@@ -260,11 +261,11 @@ def child_scale_build(args) -> dict:
 def child_scale_eval(args) -> dict:
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from ..data.split import leave_one_out
-    from ..data.synthetic import synthetic_log
-    from ..evaluation.ranking import rank_rows
-    from ..instructions.tokenization import PromptEncoder
-    from ..models.workspace import eval_rows
+    from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.data.synthetic import synthetic_log
+    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.instructions.tokenization import PromptEncoder
+    from instructrec_peft.models.workspace import eval_rows
 
     demo = _demo(args, with_log=False)
     data_args, tokenizer = demo.data_args, demo.tokenizer
@@ -283,9 +284,9 @@ def child_scale_eval(args) -> dict:
 
 def child_candidates(args) -> dict:
 
-    from ..evaluation.ranking import rank_rows
-    from ..models.loading import load_base_model
-    from ..models.workspace import eval_rows
+    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.models.loading import load_base_model
+    from instructrec_peft.models.workspace import eval_rows
 
     demo = _demo(args)
     rows = eval_rows(demo.split, demo.log, replace(demo.data_args, num_candidates=args.size), demo.encoder, seed=0,
@@ -302,7 +303,7 @@ CHILDREN = {"train": child_train, "scale-build": child_scale_build, "scale-eval"
 
 def run_child(kind: str, args, **extra) -> dict:
     """Run one measurement in a fresh process; its peak RSS is its own."""
-    from ..experiments.runs import run_measured
+    from .runs import run_measured
 
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "result.json"
@@ -319,7 +320,7 @@ def run_child(kind: str, args, **extra) -> dict:
 
 def training_data(args, path: Path):
     """The first steps x batch-size shuffled demo train examples, tokenised once for every run."""
-    from ..models.workspace import train_rows
+    from instructrec_peft.models.workspace import train_rows
 
     demo = _demo(args)
     rows = train_rows(demo.split, demo.log, demo.data_args, demo.encoder, demo.train_args.seed).select(
@@ -331,9 +332,9 @@ def training_data(args, path: Path):
 
 
 def measure_evaluation(args) -> dict:
-    from ..models.config import InstructRecConfig
-    from ..models.workspace import eval_rows
-    from ..training.trainer import InstructRecTrainer
+    from instructrec_peft.config import InstructRecConfig
+    from instructrec_peft.models.workspace import eval_rows
+    from instructrec_peft.training.trainer import InstructRecTrainer
 
     demo = _demo(args)
     valid = eval_rows(demo.split, demo.log, demo.data_args, demo.encoder, 42, "valid", args.eval_users)
@@ -354,8 +355,9 @@ def training_section(args, scratch: Path, previous: dict | None = None) -> dict:
     """Every system's run, or with ``--systems`` only those, merged into the ``previous`` runs."""
     from transformers import AutoConfig
 
-    from ..experiments.throughput import lora_train_flops, matmul_flops
-    from ..models.loading import model_path
+    from instructrec_peft.models.loading import model_path
+
+    from .throughput import lora_train_flops, matmul_flops
 
     data = training_data(args, scratch / "train-tokens")
     lengths = [len(ids) for ids in data["input_ids"]]

@@ -19,17 +19,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..data.domains import ML100K_DOMAINS
-from ..errors import ConfigError, MissingFileError
-from ..evaluation.breakdown import evaluate_templates, group_results
-from ..evaluation.protocols import protocol_rows
-from ..evaluation.ranking import format_table
-from ..instructions.manifest import Manifest
-from ..instructions.templates import get_template
-from ..instructions.tokenization import PromptEncoder
-from ..models.config import DataArguments, ModelArguments, parse_config, saved_configs
-from ..models.loading import load_adapter, load_base_model, load_tokenizer
-from .cold_start import compare_cold_start
+from instructrec_peft.config import DataArguments, ModelArguments, parse_config, saved_configs
+from instructrec_peft.data.domains import ML100K_DOMAINS
+from instructrec_peft.errors import ConfigError, MissingFileError
+from instructrec_peft.evaluation.breakdown import evaluate_templates, group_results
+from instructrec_peft.evaluation.cold_start import compare_cold_start
+from instructrec_peft.evaluation.protocols import protocol_rows
+from instructrec_peft.evaluation.ranking import format_table
+from instructrec_peft.instructions.manifest import Manifest
+from instructrec_peft.instructions.templates import get_template
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.loading import load_adapter, load_base_model, load_tokenizer
+
 from .report_store import SectionStore
 from .transfer import transfer_matrix
 

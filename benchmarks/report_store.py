@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..errors import ArgumentError
-from ..files import write_text_atomic
+from instructrec_peft.errors import ArgumentError
+from instructrec_peft.files import write_text_atomic
 
 __all__ = ["SectionStore"]
 

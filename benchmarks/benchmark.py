@@ -36,18 +36,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._version import __version__
-from ..evaluation.baselines import fit_baseline, full_ranking_ranks
-from ..evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
-from ..evaluation.metrics.formulas import ranking_metrics, target_ranks
-from ..evaluation.protocols import protocol_rows, rerank_item_ranks, rerank_listed_ranks, run_item_lm
-from ..evaluation.ranking import rank_rows
-from ..files import write_text_atomic
-from ..instructions.tokenization import PromptEncoder
-from ..models.config import parse_config
-from ..models.loading import item_tokens_of, load_adapter, load_base_model, load_tokenizer
-from ..models.workspace import Workspace, eval_rows
-from ..training.item_init import item_token_model
+from instructrec_peft._version import __version__
+from instructrec_peft.config import parse_config
+from instructrec_peft.evaluation.baselines import fit_baseline, full_ranking_ranks
+from instructrec_peft.evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
+from instructrec_peft.evaluation.metrics.formulas import ranking_metrics, target_ranks
+from instructrec_peft.evaluation.protocols import protocol_rows, rerank_item_ranks, rerank_listed_ranks, run_item_lm
+from instructrec_peft.evaluation.ranking import rank_rows
+from instructrec_peft.files import write_text_atomic
+from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_base_model, load_tokenizer
+from instructrec_peft.models.workspace import Workspace, eval_rows
+from instructrec_peft.training.item_init import item_token_model
+
 from .plots import curve_panels, metric_bars
 from .report_store import SectionStore
 from .runs import measured_tuning, run_measured
@@ -226,10 +227,10 @@ def run_scale(ctx: Context) -> dict:
 
 def scale_child(n: int, paths: BenchPaths) -> None:
     """Add ``n`` item tokens to the demo model, wrap it with LoRA + trainable tokens, score 16 users."""
-    from ..inference.item_scoring import item_scores
-    from ..instructions.item_tokens import add_item_tokens, resize_for_items
-    from ..models.item_rows import text_means
-    from ..models.loading import wrap_model
+    from instructrec_peft.inference.item_scoring import item_scores
+    from instructrec_peft.instructions.item_tokens import add_item_tokens, resize_for_items
+    from instructrec_peft.models.item_rows import text_means
+    from instructrec_peft.models.loading import wrap_model
 
     model_args, data_args, _ = parse_config([str(paths.items)])
     tokenizer = load_tokenizer(model_args)

@@ -1,5 +1,5 @@
-"""The evaluate command (``instructrec-peft evaluate``, ``recipes/evaluate.py``): a tuned adapter,
-or a base model zero-shot, on the test split.
+"""``instructrec-peft evaluate`` (and ``recipes/evaluate.py``): a tuned adapter, or a base model
+zero-shot, on the test split.
 
     instructrec-peft evaluate --adapter outputs/demo-cpu --users 100
     instructrec-peft evaluate --model demo --quantization 4bit --users 100          # zero-shot
@@ -34,17 +34,19 @@ BREAKDOWN_COLUMNS = ("hr@1", "hr@3", "ndcg@3", "ndcg@10", "mrr", "accuracy", "pr
                      "pairwise accuracy")
 
 
-__all__ = ["add_evaluate_arguments", "evaluate_command"]
+__all__ = ["add_parser", "run"]
 
 
-def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def add_parser(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "evaluate", help="rank the test users' candidates with an adapter or a base model, beside popularity")
     who = parser.add_mutually_exclusive_group(required=True)
-    who.add_argument("--adapter", help="directory written by recipes/tune.py")
+    who.add_argument("--adapter", help="a tuning run's output directory")
     who.add_argument("--model", help="base model (Hub id, directory, or 'demo') for zero-shot evaluation")
     parser.add_argument("--quantization", choices=["none", "8bit", "4bit"], default="none", help="with --model")
     parser.add_argument("--config", help="YAML of the data fields (default: the adapter's, else ML-100K)")
     parser.add_argument("--protocol", choices=PROTOCOL_NAMES, default="loo-random-10")
-    parser.add_argument("--users", type=int, default=100, help="first N test users (0: all)")
+    parser.add_argument("--users", type=int, default=100, help="first N test users (0: all; default 100)")
     parser.add_argument("--seed", type=int, default=42, help="candidate sampling seed")
     parser.add_argument("--output", help="write the metrics as JSON here")
     parser.add_argument("--by", choices=GROUP_NAMES, help="also report metrics per template or per aspect level")
@@ -55,17 +57,17 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     return parser
 
 
-def evaluate_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Print the tables (and write ``--output``); 0 on success."""
+    from ..config import DataArguments, ModelArguments, parse_config, saved_configs
+    from ..evaluation.baselines import Popularity, full_ranking_ranks
+    from ..evaluation.breakdown import evaluate_templates, group_results
+    from ..evaluation.metrics.formulas import ranking_metrics
+    from ..evaluation.protocols import protocol_rows, run_item_lm, run_lm, run_popularity
+    from ..evaluation.ranking import format_table
     from ..instructions.manifest import Manifest
     from ..instructions.tokenization import PromptEncoder
-    from ..models.config import DataArguments, ModelArguments, parse_config, saved_configs
     from ..models.loading import item_tokens_of, load_adapter, load_base_model, load_tokenizer
-    from .baselines import Popularity, full_ranking_ranks
-    from .breakdown import evaluate_templates, group_results
-    from .metrics.formulas import ranking_metrics
-    from .protocols import protocol_rows, run_item_lm, run_lm, run_popularity
-    from .ranking import format_table
 
     if args.adapter:
         model_args, data_args = saved_configs(args.adapter, trust_remote_code=args.trust_remote_code)

@@ -22,15 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.split import LeaveOneOutSplit
-from ..errors import DataError
-from ..evaluation.following import full_ranks, intention_requests
-from ..files import write_text_atomic
-from ..inference.recommender import Recommender
-from ..models.config import parse_config
-from ..models.workspace import load_log
-from ..run_dir import RunDir
-from .cold_start import cold_start_split
+from instructrec_peft.config import parse_config
+from instructrec_peft.data.split import LeaveOneOutSplit
+from instructrec_peft.errors import DataError
+from instructrec_peft.evaluation.cold_start import cold_start_split
+from instructrec_peft.evaluation.following import full_ranks, intention_requests
+from instructrec_peft.files import write_text_atomic
+from instructrec_peft.inference.recommender import Recommender
+from instructrec_peft.models.workspace import load_log
+from instructrec_peft.run_dir import RunDir
 
 __all__ = ["COLD_SHARE", "write_warm_dataset", "run_cold"]
 
@@ -64,7 +64,7 @@ def _atomic(frame, types: dict[str, str]) -> str:
 
 def tune_warm_adapter(config: list[str], adapter: Path, log, cold: set[str], smoke: bool) -> None:
     """Tune ``config`` (a config file and overrides) on the log without the cold items into ``adapter``."""
-    from ..training.tuning import run_tuning
+    from instructrec_peft.training.tuning import run_tuning
 
     data = write_warm_dataset(log, cold, adapter.parent / f"{adapter.name}-data" / "warm")
     overrides = ["--dataset", str(data), "--output_dir", str(adapter)] + (["--max_steps", "2"] if smoke else [])

@@ -16,8 +16,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..evaluation.metrics.bootstrap import paired_ci, per_user
-from ..evaluation.ranking import ranks_table
+from instructrec_peft.evaluation.metrics.bootstrap import paired_ci, per_user
+from instructrec_peft.evaluation.ranking import ranks_table
+
 from .report_store import SectionStore
 from .runs import measured_tuning
 
@@ -42,12 +43,12 @@ def _evaluate(name: str, out: Path, users: int) -> dict:
     """Rank the test users with the adapter loaded as the Recommender does (its saved configs)."""
     from dataclasses import replace
 
-    from ..evaluation.metrics.formulas import target_ranks
-    from ..evaluation.protocols import protocol_rows, run_item_lm
-    from ..evaluation.ranking import rank_rows
-    from ..instructions.tokenization import PromptEncoder
-    from ..models.config import saved_configs
-    from ..models.loading import item_tokens_of, load_adapter, load_tokenizer
+    from instructrec_peft.config import saved_configs
+    from instructrec_peft.evaluation.metrics.formulas import target_ranks
+    from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
+    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.instructions.tokenization import PromptEncoder
+    from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_tokenizer
 
     model_args, data_args = saved_configs(out)
     model = load_adapter(str(out), model_args=model_args)
@@ -82,7 +83,7 @@ def run_precision(root: Path, report: Path, sections: list[str], smoke: bool = F
 
 def render(data: dict) -> str:
     lines = ["# bf16 against fp32", "",
-             "Written by `python recipes/bench_precision.py` (`instructrec_peft/experiments/precision_bench.py`) on "
+             "Written by `python recipes/bench_precision.py` (`benchmarks/precision_bench.py`) on "
              "2 CPU cores with AVX512-BF16. Each configuration is tuned twice, same seed and examples: `precision: "
              "fp32` and `precision: bf16` (what `auto` picks on this CPU: the frozen base in bf16, autocast, LoRA "
              "weights, item rows and optimizer state in fp32, losses and item scores in fp32), without quantisation. "

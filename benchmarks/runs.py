@@ -8,7 +8,7 @@ address space after ``exec``), polled while it runs. Elsewhere ``ru_maxrss`` fro
 is reported, an upper bound.
 
 >>> run = run_measured([sys.executable, "recipes/tune.py", "recipes/configs/demo-cpu.yaml"])  # doctest: +SKIP
->>> run.seconds, run.peak_rss_mb
+>>> run.seconds, run.peak_rss_mb  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def measured_tuning(tune_script: str | Path, argv: Sequence[str], out: str | Pat
     """Run ``recipes/tune.py argv`` (writing to ``out``) in its own process; returns its record
     (train seconds, tokens, tokens/s, steps, process seconds, peak RSS MB, loss by step) and the
     trainer state it saved."""
-    from ..run_dir import RunDir
+    from instructrec_peft.run_dir import RunDir
 
     run = run_measured([sys.executable, str(tune_script), *argv])
     folder = RunDir(out)

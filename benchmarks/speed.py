@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from ..errors import ArgumentError
-from ..inference.candidates import candidate_inputs, score_inputs
-from ..inference.scoring import SCORING_METHODS
-from ..instructions.templates import get_template
+from instructrec_peft.errors import ArgumentError
+from instructrec_peft.inference.candidates import candidate_inputs, score_inputs
+from instructrec_peft.inference.scoring import SCORING_METHODS
+from instructrec_peft.instructions.templates import get_template
 
 __all__ = ["scoring_throughput"]
 

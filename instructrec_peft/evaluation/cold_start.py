@@ -19,7 +19,7 @@ import numpy as np
 
 from ..data.split import LeaveOneOutSplit, leave_one_out
 from ..errors import ArgumentError
-from ..evaluation.baselines import Baseline
+from .baselines import Baseline
 
 __all__ = ["cold_start_split", "ContentScorer", "compare_cold_start"]
 
@@ -68,11 +68,11 @@ def compare_cold_start(model_args, data_args, adapter: str | None = None, *, sha
     """
     from dataclasses import replace
 
-    from ..evaluation.baselines import BPR, Popularity, full_ranking_ranks
-    from ..evaluation.metrics.formulas import ranking_metrics
     from ..inference.retrieval import ContentRetriever
     from ..models.loading import load_adapter, load_base_model, load_tokenizer
     from ..models.workspace import load_log
+    from .baselines import BPR, Popularity, full_ranking_ranks
+    from .metrics.formulas import ranking_metrics
 
     log = load_log(data_args)
     split, cold = cold_start_split(log, share=share, seed=seed, min_interactions=data_args.min_interactions)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import MissingDependencyError
+from instructrec_peft.errors import MissingDependencyError
 
 __all__ = ["try_in_browser"]
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from ..errors import ArgumentError
+from instructrec_peft.errors import ArgumentError
 
 __all__ = ["tune_domain", "transfer_matrix"]
 
@@ -26,8 +26,8 @@ def tune_domain(configs: tuple, categories: Sequence[str], output_dir: str | Pat
                 ) -> Path:
     """Tune ``configs`` (``parse_config``'s model, data and training arguments) on one domain into
     ``output_dir``; an adapter already there is reused unless ``retrain``."""
-    from ..run_dir import RunDir
-    from ..training.tuning import run_tuning
+    from instructrec_peft.run_dir import RunDir
+    from instructrec_peft.training.tuning import run_tuning
 
     model_args, data_args, train_args = configs
     output = Path(output_dir)
@@ -44,9 +44,9 @@ def transfer_matrix(configs: tuple, domains: Mapping[str, Sequence[str]], output
     "interactions": n}}`` with systems
     popularity, zero-shot and ``tuned on <domain>`` for each domain, on the first ``users`` test
     users of each domain."""
-    from ..evaluation.protocols import protocol_rows, run_lm, run_popularity
-    from ..models.loading import load_adapter, load_base_model
-    from ..models.workspace import Workspace
+    from instructrec_peft.evaluation.protocols import protocol_rows, run_lm, run_popularity
+    from instructrec_peft.models.loading import load_adapter, load_base_model
+    from instructrec_peft.models.workspace import Workspace
 
     if len(domains) < 2:
         raise ArgumentError(f"transfer needs at least two domains, got {list(domains)}")
