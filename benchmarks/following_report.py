@@ -340,8 +340,9 @@ def run_following(adapter: Path, sections: list[str], report: Path, smoke: bool 
     from .cold_items import run_cold
 
     store = SectionStore(report, render, fresh=smoke)
-    store.data.update(adapter=str(adapter), machine=f"Machine: {platform.machine()}, {torch.get_num_threads()} torch "
-                      "threads")
+    if sections:  # a re-render keeps the adapter and machine the sections were measured with
+        store.data.update(adapter=str(adapter), machine=f"Machine: {platform.machine()}, {torch.get_num_threads()} "
+                          "torch threads")
     ctx = Context(adapter, smoke) if set(sections) - {"cold"} else None
     if "cold" in sections and not (cold_config and cold_adapter):
         raise ArgumentError("the cold section needs the config to tune with and the folder of its adapter")
