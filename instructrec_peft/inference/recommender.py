@@ -19,7 +19,6 @@ after tuning a token initialised from their text.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -358,60 +357,9 @@ class Recommender:
         not trained, so these items are ranked by what their text says (cold start), and an
         intention that names their category reaches them through the category part.
         """
-        if self.item_tokens is None:
-            raise ArgumentError("add_items needs an adapter tuned with item_tokens: text-only adapters score any item "
-                                "text already")
-        if isinstance(items, str) or isinstance(texts, str):
-            raise ArgumentError("add_items takes a list of item ids and a list of texts, not a single string")
-        items, texts = [str(i) for i in items], [plain_text(str(t)) for t in texts]
-        if len(items) != len(texts):
-            raise ArgumentError(f"{len(items)} items but {len(texts)} texts")
-        if categories is not None:
-            if isinstance(categories, str) or len(categories) != len(items) or any(
-                    isinstance(c, str) or not all(isinstance(n, str) for n in c) for c in categories):
-                raise ArgumentError("add_items: categories must be one list of category names per item")
-            categories = [[plain_text(n) for n in c] for c in categories]
-        if not items:
-            raise ArgumentError("add_items: no items given")
-        known = [i for i in items if i in self.item_tokens]
-        if known:
-            raise ArgumentError(f"item {known[0]!r} already has a token")
-        from tokenizers import AddedToken
+        from .new_items import add_items
 
-        from ..models.item_rows import category_rows, embedding_weights, text_means
-
-        # Everything that can fail on the input runs before anything changes: a failed call
-        # leaves the tokenizer, the embeddings and the map as they were.
-        extended = self.item_tokens.extend(items, texts, categories)
-        if len(self.tokenizer) != self.item_tokens.id_range.stop:
-            raise ArgumentError("the tokenizer has tokens after the item tokens; new item tokens would not be "
-                                "contiguous")
-        rows = text_means(self.model, self.tokenizer, texts)
-        if categories is not None:
-            rows = rows + category_rows(self.model, self.tokenizer, categories)
-        new = extended.strings[len(self.item_tokens):]
-        weights = embedding_weights(self.model)
-        saved_tokenizer, saved_weights = copy.deepcopy(self.tokenizer), [w.data for w in weights]
-        try:
-            self.tokenizer.add_tokens([AddedToken(s, normalized=False, special=False) for s in new])
-            extended.check(self.tokenizer, "add_items")
-            for weight in weights:
-                grow = extended.id_range.stop - weight.shape[0]
-                with torch.no_grad():
-                    # A new matrix, assigned in place of the old one, so every module holding this
-                    # parameter (a tied head, PEFT's trainable-token wrappers) sees it, and the old
-                    # one stays intact to fall back to.
-                    grown = torch.cat([weight.data, weight.data.new_zeros(max(grow, 0), weight.shape[1])])
-                    grown[self.item_tokens.id_range.stop:extended.id_range.stop] = rows.to(weight.dtype)
-                    weight.data = grown
-        except BaseException:
-            self.tokenizer.__dict__.update(saved_tokenizer.__dict__)
-            for weight, data in zip(weights, saved_weights):
-                weight.data = data
-            raise
-        self.item_tokens = extended
-        self.manifest.item_tokens = extended.to_dict()
-        self._index_texts(zip(items, texts))
+        add_items(self, items, texts, categories)
 
     def record_feedback(self, user: str, item: str, accepted: bool, comment: str | None = None,
                         history: Sequence[str] | None = None) -> Feedback:
