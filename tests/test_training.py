@@ -222,7 +222,7 @@ def test_fast_paths_give_the_same_loss_and_gradients(tiny_assets, arch, attn, pa
     from transformers import AutoModelForCausalLM
 
     from instructrec_peft.training.collator import CompletionOnlyCollator
-    from instructrec_peft.training.trainer import completion_loss, completion_positions
+    from instructrec_peft.training.item_space import completion_loss, completion_positions
 
     tokenizer = load_tokenizer(tiny_configs(tiny_assets, "unused", arch=arch)[0])
     encoder = PromptEncoder(tokenizer)

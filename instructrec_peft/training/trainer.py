@@ -25,8 +25,6 @@ What it adds to ``Trainer``:
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import logging
 import time
@@ -40,9 +38,7 @@ from ..config import DataArguments, InstructRecConfig, ModelArguments
 from ..config.precision import with_precision
 from ..errors import ArgumentError
 from ..evaluation.metrics.formulas import ranking_metrics, target_ranks
-from ..evaluation.ranking import rank_rows
 from ..files import write_text_atomic
-from ..inference.item_scoring import rank_item_rows
 from ..instructions.item_tokens import ItemTokens
 from ..instructions.manifest import Manifest
 from ..instructions.tokenization import PromptEncoder, ensure_pad_token
@@ -50,7 +46,7 @@ from ..models.loading import is_prompt_learning, load_base_model, load_tokenizer
 from ..run_dir import RunDir
 from .collator import CompletionOnlyCollator
 from .fast_lora import lora_input_layers, lora_inputs_in_autocast, use_fast_dropout
-from .item_training import ItemLogits, encode_item_rows, item_token_loss
+from .item_space import completion_positions, item_space
 from .packing import isolates_packed_sequences
 
 __all__ = ["InstructRecTrainer"]
@@ -100,24 +96,19 @@ class InstructRecTrainer(Trainer):
         ensure_pad_token(processing_class)
         if model_args is None:
             model_args = ModelArguments(model_name_or_path=getattr(model, "name_or_path", "") or "model")
+        # Items as text or as tokens of their own: everything that differs is the space's.
+        self.space = item_space(item_tokens)
         self.item_tokens = item_tokens
-        if item_tokens is not None:
-            item_tokens.check(processing_class, "InstructRecTrainer(item_tokens=...)")
-            if model.get_input_embeddings().weight.shape[0] < item_tokens.id_range.stop:
-                raise ArgumentError("the model's embeddings do not hold the item tokens; call "
-                                    "item_tokens.resize_for_items(model, tokens) and initialise their rows first")
+        self.space.check(model, processing_class)
         model = wrap_model(model, model_args, args.gradient_checkpointing, args.gradient_checkpointing_kwargs,
-                           trainable_tokens=list(item_tokens.id_range) if item_tokens is not None else None)
+                           trainable_tokens=self.space.trainable_tokens())
         if args.fast_lora_dropout:
             use_fast_dropout(model)
         # Recomputing activations (gradient checkpointing) must cast as the first forward did.
         uncast = (args.autocast_lora_inputs and args.resolved_precision in ("bf16", "fp16")
                   and not args.gradient_checkpointing)
         self.lora_input_layers = lora_input_layers(model) if uncast else []
-        if item_tokens is not None:
-            # PEFT would save the whole resized embedding matrix (twice, input and tied head) on
-            # seeing a vocabulary larger than the base's; the trained rows are in the adapter already.
-            model.save_pretrained = functools.partial(type(model).save_pretrained, model, save_embedding_layers=False)
+        self.space.prepare_saving(model)
         self.encoder = encoder or (PromptEncoder.for_settings(processing_class, data_args) if data_args
                                    else PromptEncoder(processing_class))
         self.model_args, self.data_args = model_args, data_args
@@ -125,20 +116,13 @@ class InstructRecTrainer(Trainer):
         if eval_dataset is not None and catalog is None:
             raise ArgumentError("ranking evaluation needs catalog= (the ItemCatalog that maps candidates to text)")
         if train_dataset is not None and "input_ids" not in train_dataset.column_names:
-            if item_tokens is not None:
-                all_positions = data_args.all_positions if data_args else True
-                encode = lambda batch: encode_item_rows(self.encoder, item_tokens, batch, all_positions)  # noqa: E731
-            else:
-                encode = lambda batch: self.encoder.encode_batch(batch["prompt"], batch["completion"])  # noqa: E731
             with args.main_process_first(desc="tokenising train examples"):
-                train_dataset = train_dataset.map(encode, batched=True, remove_columns=train_dataset.column_names,
-                                                  desc="tokenising")
+                train_dataset = train_dataset.map(self.space.encode(self.encoder, data_args), batched=True,
+                                                  remove_columns=train_dataset.column_names, desc="tokenising")
         # Prompt tuning prepends virtual tokens to every row (the kept positions and the packed
         # positions would be off by them), so it keeps the plain path.
-        self.completion_only_logits = args.completion_only_logits and not is_prompt_learning(model)
-        if item_tokens is not None:
-            # The item loss reads the supervised positions' logits only; it needs this path.
-            self.completion_only_logits = True
+        self.completion_only_logits = self.space.completion_only_logits(
+            args.completion_only_logits and not is_prompt_learning(model))
         self.padding_free = args.padding_free and not is_prompt_learning(model)
         if self.padding_free and not isolates_packed_sequences(model):
             logger.warning("padding_free: this model's attention (%s) lets packed examples see each other; batching "
@@ -147,10 +131,9 @@ class InstructRecTrainer(Trainer):
             args.train_sampling_strategy = "group_by_length"
         kwargs.setdefault("data_collator", CompletionOnlyCollator.from_tokenizer(
             processing_class, pad_to_multiple_of=args.pad_to_multiple_of, padding_free=self.padding_free))
-        if item_tokens is not None:
-            kwargs.setdefault("compute_loss_func", item_token_loss(item_tokens.id_range))
-        elif self.completion_only_logits:
-            kwargs.setdefault("compute_loss_func", completion_loss)
+        loss = self.space.loss_func(self.completion_only_logits)
+        if loss is not None:
+            kwargs.setdefault("compute_loss_func", loss)
         super().__init__(model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset,
                          processing_class=processing_class, **kwargs)
 
@@ -173,9 +156,8 @@ class InstructRecTrainer(Trainer):
             # `completion_loss` pairs them with those labels.
             inputs = {**inputs, "logits_to_keep": completion_positions(inputs["labels"])}
         with lora_inputs_in_autocast(self.lora_input_layers if model.training else []):
-            if self.item_tokens is not None and "labels" in inputs:
-                # Trainer's loss bookkeeping stays; the "model" it calls returns item logits only.
-                model = ItemLogits(model, self.item_tokens.id_range, autocast=self.accelerator.autocast)
+            if "labels" in inputs:
+                model = self.space.loss_model(model, self.accelerator.autocast)
             return super().compute_loss(model, inputs, return_outputs=return_outputs,
                                         num_items_in_batch=num_items_in_batch)
 
@@ -188,20 +170,13 @@ class InstructRecTrainer(Trainer):
             raise ArgumentError("no eval_dataset: pass ranking rows (valid stage) to the trainer or to evaluate()")
         self._memory_tracker.start()
         start = time.time()
-        method = None if self.args.scoring_method == "auto" else self.args.scoring_method
         # Each process ranks a contiguous shard; the ranks are gathered so every process
         # reports the same metrics (and agrees on the best checkpoint).
         shard = rows.shard(num_shards=self.args.world_size, index=self.args.process_index, contiguous=True) \
             if self.args.world_size > 1 else rows
         model = self.accelerator.unwrap_model(self.model)
         progress = not self.args.disable_tqdm and self.is_local_process_zero()
-        if self.item_tokens is not None:
-            scores, targets = rank_item_rows(model, self.encoder, self.item_tokens, shard,
-                                             batch_size=self.args.per_device_eval_batch_size, progress=progress)
-        else:
-            with _forward_as_loaded(model):
-                scores, targets = rank_rows(model, self.encoder, shard, self.catalog, method=method,
-                                            normalize=self.args.length_normalize, progress=progress)
+        scores, targets = self.space.rank(model, self.encoder, shard, self.catalog, self.args, progress)
         ranks = target_ranks(scores, targets).tolist()
         if self.args.world_size > 1:
             from accelerate.utils import gather_object
@@ -219,12 +194,9 @@ class InstructRecTrainer(Trainer):
     def create_optimizer(self, model=None):
         optimizer = super().create_optimizer(model)
         rate = self.args.item_token_learning_rate
-        if self.item_tokens is None or rate is None or getattr(self, "_item_group_done", False):
+        if rate is None or getattr(self, "_item_group_done", False):
             return optimizer
-        # New rows start from an initialisation, not from pretraining, and move further than
-        # LoRA's low-rank updates: they get their own (higher) rate, without weight decay.
-        rows = {id(p) for n, p in (model or self.model).named_parameters()
-                if p.requires_grad and "trainable_tokens_delta" in n}
+        rows = self.space.row_parameters(model or self.model)
         if rows:
             moved = []
             for group in optimizer.param_groups:
@@ -290,50 +262,6 @@ class InstructRecTrainer(Trainer):
                    "data": _public(asdict(self.data_args)) if self.data_args else None,
                    "training": _public(self.args.to_dict())}
         write_text_atomic(RunDir(output_dir).config, json.dumps(payload, indent=2, default=str) + "\n")
-
-
-@contextlib.contextmanager
-def _forward_as_loaded(model):
-    """Evaluate with the model's own forward, not Accelerate's mixed-precision one: a bf16 run's
-    forward is wrapped in autocast, which a loaded adapter (Recommender, plain PEFT) does not
-    have, and the reported metrics must be what a user of the saved adapter gets."""
-    original = model.__dict__.get("_original_forward")
-    wrapped = model.__dict__.get("forward")
-    if original is None or wrapped is None:
-        yield
-        return
-    model.forward = original
-    try:
-        yield
-    finally:
-        model.forward = wrapped
-
-
-def completion_positions(labels):
-    """``(batch, length)`` booleans: the positions whose next token is supervised (position ``t``
-    predicts token ``t + 1``), for ``logits_to_keep``."""
-    import torch
-
-    keep = torch.zeros_like(labels, dtype=torch.bool)
-    keep[:, :-1] = labels[:, 1:] != -100
-    return keep
-
-
-def completion_loss(outputs, labels, num_items_in_batch=None):
-    """Next-token cross-entropy from the logits of :func:`completion_positions` only.
-
-    ``outputs.logits`` is ``(kept, vocab)``, the kept positions in row-major order, which is the
-    order of the supervised labels shifted by one. Summed, then divided by ``num_items_in_batch``
-    (the supervised tokens of the whole accumulated batch, as Trainer counts them) or, without
-    it, by this batch's count: the same value as the loss over full logits.
-    """
-    import torch.nn.functional as F
-
-    shifted = labels[:, 1:]
-    targets = shifted[shifted != -100].to(outputs.logits.device)  # (kept,)
-    total = F.cross_entropy(outputs.logits.float(), targets, reduction="sum")
-    count = num_items_in_batch if num_items_in_batch is not None else targets.numel()
-    return total / count
 
 
 def _public(values: dict) -> dict:
