@@ -53,7 +53,7 @@ bench-throughput: $(STAMP)
 	$(PY) recipes/bench_throughput.py
 
 # Does a stated request steer the demo's item-token adapter, against keyword filters (reports/following.md);
-# about 20 minutes on 2 CPU cores after `make demo`.
+# 34 minutes on 2 CPU cores after `make demo` (15 of them tune the cold section's own adapter).
 bench-following: $(STAMP)
 	$(PY) -m instructrec_peft.data.assets fetch
 	test -f outputs/items-cpu/adapter_model.safetensors || $(PY) recipes/tune.py recipes/configs/items-cpu.yaml
