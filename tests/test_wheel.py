@@ -38,6 +38,9 @@ def test_the_installed_wheel_tunes_and_writes_its_card_outside_the_checkout(tiny
                             "-w", str(dist), str(source)], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr[-3000:]
     (wheel,) = dist.glob("instructrec_peft-*.whl")
+    from instructrec_peft._version import __version__
+
+    assert wheel.name.split("-")[1] == __version__  # pyproject reads the one version source
     names = set(zipfile.ZipFile(wheel).namelist())
     for data in ("instructrec_peft/hub/adapter_card.md", "instructrec_peft/instructions/templates.json",
                  "instructrec_peft/evaluation/metrics/ranking/ranking.py"):
