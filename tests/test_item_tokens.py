@@ -332,7 +332,7 @@ def test_the_cards_ranking_snippet_gives_the_recommenders_ranking(item_run):
     history = [rec.item_tokens.items[int(n)] for n in re.findall(r"<\|item_(\d+)\|>", prompt)]
     assert history and rec._prompt(rec._template(None, None, task="matching"), history) == prompt
     assert scope["top10"] == rec.recommend(history, k=10)
-    expected = rec._item_scores(prompt).clone()
+    expected = rec.space.item_scores([prompt])[0].clone()
     expected[[rec.item_tokens.position(i) for i in history]] = -torch.inf
     torch.testing.assert_close(scope["scores"], expected, atol=1e-5, rtol=0)
 

@@ -3,7 +3,8 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from instructrec_peft.config import ModelArguments
-from instructrec_peft.inference.recommender import ItemTrie, Recommender
+from instructrec_peft.inference.item_spaces import ItemTrie
+from instructrec_peft.inference.recommender import Recommender
 from instructrec_peft.instructions.templates import get_template
 from instructrec_peft.instructions.tokenization import PromptEncoder
 from instructrec_peft.models.loading import load_tokenizer

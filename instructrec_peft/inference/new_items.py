@@ -18,12 +18,11 @@ from ..errors import ArgumentError
 __all__ = ["add_items"]
 
 
-def add_items(rec, items: Sequence[str], texts: Sequence[str], categories: Sequence[Sequence[str]] | None = None
+def add_items(space, items: Sequence[str], texts: Sequence[str], categories: Sequence[Sequence[str]] | None = None
               ) -> None:
-    """Give ``items`` (with their ``texts`` and ``categories``) tokens in ``rec``, a Recommender."""
-    if rec.item_tokens is None:
-        raise ArgumentError("add_items needs an adapter tuned with item_tokens: text-only adapters score any item "
-                            "text already")
+    """Give ``items`` (with their ``texts`` and ``categories``) tokens in ``space``, a Recommender's
+    :class:`~instructrec_peft.inference.item_spaces.TokenItems`."""
+    rec = space.rec
     if isinstance(items, str) or isinstance(texts, str):
         raise ArgumentError("add_items takes a list of item ids and a list of texts, not a single string")
     items, texts = [str(i) for i in items], [plain_text(str(t)) for t in texts]
@@ -36,7 +35,7 @@ def add_items(rec, items: Sequence[str], texts: Sequence[str], categories: Seque
         categories = [[plain_text(n) for n in c] for c in categories]
     if not items:
         raise ArgumentError("add_items: no items given")
-    known = [i for i in items if i in rec.item_tokens]
+    known = [i for i in items if i in space.tokens]
     if known:
         raise ArgumentError(f"item {known[0]!r} already has a token")
     from tokenizers import AddedToken
@@ -45,14 +44,14 @@ def add_items(rec, items: Sequence[str], texts: Sequence[str], categories: Seque
 
     # Everything that can fail on the input runs before anything changes: a failed call
     # leaves the tokenizer, the embeddings and the map as they were.
-    extended = rec.item_tokens.extend(items, texts, categories)
-    if len(rec.tokenizer) != rec.item_tokens.id_range.stop:
+    extended = space.tokens.extend(items, texts, categories)
+    if len(rec.tokenizer) != space.tokens.id_range.stop:
         raise ArgumentError("the tokenizer has tokens after the item tokens; new item tokens would not be "
                             "contiguous")
     rows = text_means(rec.model, rec.tokenizer, texts)
     if categories is not None:
         rows = rows + category_rows(rec.model, rec.tokenizer, categories)
-    new = extended.strings[len(rec.item_tokens):]
+    new = extended.strings[len(space.tokens):]
     weights = embedding_weights(rec.model)
     saved_tokenizer, saved_weights = copy.deepcopy(rec.tokenizer), [w.data for w in weights]
     try:
@@ -65,13 +64,13 @@ def add_items(rec, items: Sequence[str], texts: Sequence[str], categories: Seque
                 # parameter (a tied head, PEFT's trainable-token wrappers) sees it, and the old
                 # one stays intact to fall back to.
                 grown = torch.cat([weight.data, weight.data.new_zeros(max(grow, 0), weight.shape[1])])
-                grown[rec.item_tokens.id_range.stop:extended.id_range.stop] = rows.to(weight.dtype)
+                grown[space.tokens.id_range.stop:extended.id_range.stop] = rows.to(weight.dtype)
                 weight.data = grown
     except BaseException:
         rec.tokenizer.__dict__.update(saved_tokenizer.__dict__)
         for weight, data in zip(weights, saved_weights):
             weight.data = data
         raise
-    rec.item_tokens = extended
+    space.tokens = extended
     rec.manifest.item_tokens = extended.to_dict()
-    rec._index_texts(zip(items, texts))
+    space.index(zip(items, texts))

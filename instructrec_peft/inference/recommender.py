@@ -19,7 +19,6 @@ after tuning a token initialised from their text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -35,40 +34,13 @@ from ..instructions.requests import named_categories
 from ..instructions.templates import Template, get_template, select
 from ..instructions.tokenization import PromptEncoder, ensure_pad_token
 from ..instructions.vocabulary import get_vocabulary
-from .candidates import score_ranking
+from .item_spaces import TextItems, TokenItems
 from .modes import eval_mode
 
-__all__ = ["Recommender", "ItemTrie"]
+__all__ = ["Recommender"]
 
 EXPLAIN_PROMPT = ("The user {past} these {nouns}: {history}. In one sentence, explain why the user might enjoy "
                   "{item}.")
-
-
-class ItemTrie:
-    """A prefix tree over token sequences (each ending in EOS): which tokens may come next."""
-
-    def __init__(self, sequences: Sequence[Sequence[int]]):
-        self.root: dict = {}
-        for sequence in sequences:
-            node = self.root
-            for token in sequence:
-                node = node.setdefault(token, {})
-
-    def allowed(self, prefix: Sequence[int]) -> list[int]:
-        node = self.root
-        for token in prefix:
-            node = node.get(token)
-            if node is None:
-                return []
-        return list(node)
-
-
-@dataclass
-class _Texts:
-    """Catalogue texts and their token ids (with EOS), deduplicated."""
-
-    texts: list[str]
-    ids: list[list[int]]
 
 
 class Recommender:
@@ -80,15 +52,12 @@ class Recommender:
         self.templates = {t.name: t for t in manifest.register()}
         self.encoder = PromptEncoder.for_settings(tokenizer, manifest)
         self.scoring = scoring
-        self._catalog: _Texts | None = None
-        self.item_tokens: ItemTokens | None = None
+        # Items as catalogue text or as tokens of their own: what differs is the space's (item_spaces.py).
+        self.space: TextItems = TextItems(self)
         if manifest.item_tokens:
-            self.item_tokens = ItemTokens.from_dict(manifest.item_tokens)
-            self.item_tokens.check(tokenizer, "the adapter's manifest")
-            # A text may name several items (ML-100K has two "Chairman of the Board (1998)"): all are kept, so that
-            # such a title is refused as ambiguous instead of silently meaning one of them.
-            self._by_text: dict[str, list[str]] = {}
-            self._index_texts(zip(self.item_tokens.items, self.item_tokens.texts))
+            tokens = ItemTokens.from_dict(manifest.item_tokens)
+            tokens.check(tokenizer, "the adapter's manifest")
+            self.space = TokenItems(self, tokens)
         if catalog is not None:
             self.set_catalog(catalog)
 
@@ -125,17 +94,15 @@ class Recommender:
                             chat_template=bool(getattr(tokenizer, "chat_template", None)), system_prompt=system_prompt)
         return cls(model, tokenizer, manifest, catalog=catalog)
 
+    @property
+    def item_tokens(self) -> ItemTokens | None:
+        """The item-token map of an item-token adapter (``None`` for a text-only one)."""
+        return self.space.tokens
+
     def set_catalog(self, catalog) -> None:
-        """The items ``recommend`` may return: an ItemCatalog or a list of item texts."""
-        if self.item_tokens is not None:
-            # Item-token adapters know their items; a catalogue only adds text lookups.
-            self._index_texts((item, text) for item, text in getattr(catalog, "texts", {}).items()
-                              if item in self.item_tokens)
-            return
-        texts = list(dict.fromkeys(catalog.texts.values() if hasattr(catalog, "texts") else catalog))
-        if not texts:
-            raise ArgumentError("the catalogue is empty")
-        self._catalog = _Texts(texts, self.encoder.completion_ids(texts))
+        """The items ``recommend`` may return: an ItemCatalog or a list of item texts (an item-token
+        adapter knows its items; a catalogue only adds text lookups)."""
+        self.space.set_catalog(catalog)
 
     # ---- prompts -------------------------------------------------------------------------------
 
@@ -155,50 +122,15 @@ class Recommender:
                     return template
         raise ArgumentError(f"no {wanted_p}/{wanted_i}/{task} template answers with {{{response}}}")
 
-    def _index_texts(self, pairs) -> None:
-        for item, text in pairs:
-            for key in {text, plain_text(text)}:
-                found = self._by_text.setdefault(key, [])
-                if item not in found:
-                    found.append(item)
-
-    def _item(self, item: str) -> str:
-        """An item id of the item-token map, given its id or its text (a text that names several
-        items is refused, listing their ids)."""
-        if not isinstance(item, str):
-            raise ArgumentError(f"an item is given by its id or its text (a string), got {type(item).__name__}")
-        if item in self.item_tokens:
-            return item
-        text, marker, labelled = item.rpartition(" [id ")
-        if marker and labelled.endswith("]") and labelled[:-1] in self.item_tokens \
-                and self.item_tokens.text(labelled[:-1]) == text:
-            return labelled[:-1]  # the form label() shows an ambiguous title in
-        found = self._by_text.get(item) or self._by_text.get(plain_text(item))
-        if found and len(found) == 1:
-            return found[0]
-        if found:
-            raise ArgumentError(f"{item!r} is the text of {len(found)} items (ids {', '.join(map(repr, found))}); "
-                                "give the item id instead")
-        raise ArgumentError(f"unknown item {item!r}: neither an item id nor an item text of the adapter's "
-                            f"{len(self.item_tokens)} items (add_items gives new items a token)")
-
     def items(self, items: Sequence[str]) -> list[str]:
         """Item ids for ``items`` given by id or text (item-token adapters); an unknown or ambiguous
         text is an error naming it, before any model runs."""
-        if self.item_tokens is None:
-            raise ArgumentError("items() maps to item ids for item-token adapters; a text-only adapter takes texts")
-        return [self._item(i) for i in items]
-
-    def _shown(self, items: Sequence[str]) -> list[str]:
-        """Items as the prompts show them: texts, or (item-token adapters) tokens."""
-        if self.item_tokens is None:
-            return [plain_text(str(i)) for i in items]
-        return [self.item_tokens.show(self._item(i), self.manifest.item_text) for i in items]
+        return self.space.ids(items)
 
     def _prompt(self, template: Template, history: Sequence[str], candidates: Sequence[str] = (),
                 intention: str | None = None, preference: str | None = None) -> str:
         self._check_request(intention, preference)
-        history, candidates = self._shown(history), self._shown(candidates)
+        history, candidates = self.space.shown(history), self.space.shown(candidates)
         values = {"target": "", "label": "", "answer": "", "choice": ""}
         # What a user types is text too: "<|item_5|>" in an intention is not item 5's token.
         if intention:
@@ -214,7 +146,7 @@ class Recommender:
     def _check_request(self, intention: str | None, preference: str | None) -> None:
         """A category named in a trained form ("a Cartoons movie", "not Horor") that no item of the
         adapter has is an error listing the known ones: the model would read it as noise."""
-        known = {c.lower(): c for c in (self.item_tokens.known_categories() if self.item_tokens is not None else ())}
+        known = {c.lower(): c for c in self.space.known_categories()}
         if not known:
             return
         vocabulary = get_vocabulary(self.manifest.vocabulary)
@@ -235,20 +167,8 @@ class Recommender:
         if not history and not preference:
             raise ArgumentError("the history is empty: give at least one item or an explicit preference")
         template = self._template(intention, preference)
-        if self.item_tokens is not None:
-            ids = [self.item_tokens.position(self._item(c)) for c in candidates]
-            shown = candidates if template.task == "reranking" else ()
-            return self._item_scores(self._prompt(template, history, shown, intention, preference))[ids].tolist()
         shown = candidates if template.task == "reranking" else ()
-        prompt = self._prompt(template, history, shown, intention, preference)
-        return score_ranking(self.model, self.encoder, template, prompt, list(candidates),
-                             method=self.scoring).tolist()
-
-    def _item_scores(self, prompt: str) -> torch.Tensor:
-        from .item_scoring import item_scores
-
-        return item_scores(self.model, self.encoder.prompt_ids([prompt]), self.item_tokens.id_range,
-                           pad_id=self.tokenizer.pad_token_id or 0)[0]
+        return self.space.score(template, self._prompt(template, history, shown, intention, preference), candidates)
 
     def rank(self, history: Sequence[str], candidates: Sequence[str], intention: str | None = None,
              preference: str | None = None) -> list[tuple[str, float]]:
@@ -260,93 +180,24 @@ class Recommender:
 
     def recommend(self, history: Sequence[str], k: int = 10, intention: str | None = None,
                   preference: str | None = None) -> list[str]:
-        """``k`` catalogue items by constrained beam search, best first, none from the history.
-
-        Item-token adapters rank every item by its token's logit in one forward pass instead.
-        """
-        if self.item_tokens is not None:
-            return self._recommend_items(history, k, intention, preference)
-        if self._catalog is None:
-            raise ArgumentError("recommend needs a catalogue: pass catalog= or call set_catalog()")
-        if k < 1:
-            raise ArgumentError(f"k must be >= 1, got {k}")
-        seen = set(history)
-        keep = [i for i, text in enumerate(self._catalog.texts) if text not in seen]
-        if len(keep) < k:
-            raise ArgumentError(f"only {len(keep)} catalogue items are not in the history; asked for {k}")
-        sequences = [self._catalog.ids[i] for i in keep]
-        by_ids = {tuple(self._catalog.ids[i]): self._catalog.texts[i] for i in keep}
-        trie = ItemTrie(sequences)
-        template = self._template(intention, preference, task="matching")
-        prompt_ids = self.encoder.prompt_ids([self._prompt(template, history, (), intention, preference)])[0]
-        start = len(prompt_ids)
-        eos = self.tokenizer.eos_token_id
-
-        def allowed(_batch: int, ids: torch.Tensor) -> list[int]:
-            # Once a beam has emitted EOS it is finished; pad tokens may follow it.
-            return trie.allowed(ids[start:].tolist()) or [eos]
-
-        device = next(self.model.parameters()).device
-        with eval_mode(self.model):
-            out = self.model.generate(
-                input_ids=torch.tensor([prompt_ids], device=device),
-                attention_mask=torch.ones((1, start), dtype=torch.long, device=device),
-                num_beams=max(k, 2), num_return_sequences=max(k, 2), max_new_tokens=max(map(len, sequences)),
-                prefix_allowed_tokens_fn=allowed, do_sample=False, eos_token_id=eos,
-                pad_token_id=self.tokenizer.pad_token_id, early_stopping=True)
-        results = []
-        for row in out[:, start:].tolist():
-            ids = row[: row.index(eos) + 1] if eos in row else row
-            text = by_ids.get(tuple(ids))
-            if text is not None and text not in results:
-                results.append(text)
-        return results[:k]
-
-    def _recommend_items(self, history, k, intention, preference) -> list[str]:
-        return [self.item_tokens.text(item) for item, _ in self.top_items(history, k, intention, preference)]
+        """``k`` catalogue items, best first, none from the history: by constrained beam search
+        (text-only adapters), or every item ranked by its token's logit in one forward pass."""
+        return self.space.recommend(history, k, intention, preference)
 
     def top_items(self, history: Sequence[str], k: int = 10, intention: str | None = None,
                   preference: str | None = None) -> list[tuple[str, float]]:
         """Item-token adapters: the ``k`` best item **ids** with their scores, best first, none
         from the history (given by ids or unambiguous texts), from one forward pass."""
-        if self.item_tokens is None:
-            raise ArgumentError("top_items ranks item tokens; a text-only adapter recommends with recommend()")
-        if k < 1:
-            raise ArgumentError(f"k must be >= 1, got {k}")
-        if not history and not preference:
-            raise ArgumentError("the history is empty: give at least one item or an explicit preference")
-        seen = [self.item_tokens.position(item) for item in self.items(history)]  # checked before the model runs
-        left = len(self.item_tokens) - len(set(seen))
-        if left < k:
-            raise ArgumentError(f"only {left} items are not in the history; asked for {k}")
-        template = self._template(intention, preference, task="matching")
-        scores = self._item_scores(self._prompt(template, history, (), intention, preference)).clone()
-        scores[seen] = -torch.inf
-        top = torch.topk(scores, k)
-        return [(self.item_tokens.items[i], float(s)) for i, s in zip(top.indices.tolist(), top.values.tolist())]
+        return self.space.top_items(history, k, intention, preference)
 
     def item_score_matrix(self, requests: Sequence[dict], batch_size: int = 16, progress: bool = False) -> np.ndarray:
         """Item-token adapters: ``(len(requests), items)`` scores (token order), batched; each request
         is a dict of ``history`` and optional ``intention`` and ``preference``, as :meth:`top_items` takes."""
-        from .item_scoring import item_scores
-
-        if self.item_tokens is None:
-            raise ArgumentError("item_score_matrix scores item tokens; a text-only adapter scores with score()")
-        prompts = []
-        for request in requests:
-            intention, preference = request.get("intention"), request.get("preference")
-            template = self._template(intention, preference, task="matching")
-            prompts.append(self._prompt(template, request["history"], (), intention, preference))
-        return item_scores(self.model, self.encoder.prompt_ids(prompts), self.item_tokens.id_range, batch_size,
-                           pad_id=self.tokenizer.pad_token_id or 0, progress=progress,
-                           desc="scoring requests").numpy()
+        return self.space.score_matrix(requests, batch_size, progress)
 
     def label(self, item: str) -> str:
         """How an item is shown to a person: its text, with its id when the text names several items."""
-        text = self.item_tokens.text(item) if self.item_tokens is not None else item
-        if self.item_tokens is not None and len(self._by_text.get(text, ())) > 1:
-            return f"{text} [id {item}]"
-        return text
+        return self.space.label(item)
 
     def add_items(self, items: Sequence[str], texts: Sequence[str],
                   categories: Sequence[Sequence[str]] | None = None) -> None:
@@ -357,9 +208,7 @@ class Recommender:
         not trained, so these items are ranked by what their text says (cold start), and an
         intention that names their category reaches them through the category part.
         """
-        from .new_items import add_items
-
-        add_items(self, items, texts, categories)
+        self.space.add_items(items, texts, categories)
 
     def record_feedback(self, user: str, item: str, accepted: bool, comment: str | None = None,
                         history: Sequence[str] | None = None) -> Feedback:
@@ -374,10 +223,7 @@ class Recommender:
         """A short natural-language reason, generated greedily by the model."""
         if not history:
             raise ArgumentError("the history is empty: nothing to explain from")
-        if self.item_tokens is not None:
-            # Explanations are text: the base model's words for titles, not the tuned item tokens.
-            history, item = [self.item_tokens.text(self._item(i)) for i in history], \
-                self.item_tokens.text(self._item(item))
+        history, (item,) = self.space.texts(history), self.space.texts([item])
         from ..instructions.safe_format import render
         from ..instructions.templates import format_history
         from ..instructions.vocabulary import get_vocabulary
