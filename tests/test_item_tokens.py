@@ -125,6 +125,19 @@ def item_run(request, tiny_assets, tmp_path_factory):
     return request.param, out, result, tiny_assets
 
 
+def test_a_run_splits_its_log_once(tiny_assets, tmp_path, monkeypatch):
+    # The collaborative rows (text+bpr), the examples and the validation rows share one split.
+    import instructrec_peft.models.workspace as workspace
+    from instructrec_peft.training.tuning import run_tuning
+
+    calls = []
+    split = workspace.leave_one_out
+    monkeypatch.setattr(workspace, "leave_one_out", lambda *a, **k: calls.append(1) or split(*a, **k))
+    run_tuning(*tiny_configs(tiny_assets, tmp_path / "out", item_tokens=True, item_token_init="text+bpr",
+                             max_history_items=5, max_steps=1))
+    assert len(calls) == 1
+
+
 def _base_with_items(assets, arch, out):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

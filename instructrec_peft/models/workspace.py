@@ -132,13 +132,17 @@ class Workspace:
     """
 
     def __init__(self, data_args: DataArguments, seed: int = 42, model_args=None, *, encoder=None,
-                 log: InteractionLog | None = None):
+                 log: InteractionLog | None = None, split: LeaveOneOutSplit | None = None):
         self.data_args, self.seed, self.model_args = data_args, seed, model_args
         # cached_property reads the instance dict first: given values are simply pre-filled.
         if encoder is not None:
             self.__dict__["encoder"] = encoder
         if log is not None:
             self.__dict__["log"] = log
+        if split is not None:
+            if log is None:
+                raise ArgumentError("Workspace: a split comes with the log it was made from (pass log= too)")
+            self.__dict__["split"] = split
 
     @cached_property
     def tokenizer(self):

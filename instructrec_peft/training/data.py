@@ -41,9 +41,10 @@ def fit_retriever(args: DataArguments, split: LeaveOneOutSplit, log: Interaction
 
 
 def prepare_data(args: DataArguments, encoder, seed: int, log: InteractionLog | None = None,
-                 item_tokens=None) -> PreparedData:
-    """Train and validation rows; ``log`` if already loaded, ``item_tokens`` when ``args.item_tokens``."""
-    ws = Workspace(args, seed, encoder=encoder, log=log)
+                 item_tokens=None, split: LeaveOneOutSplit | None = None) -> PreparedData:
+    """Train and validation rows; ``log`` (and its ``split``) if already made, ``item_tokens`` when
+    ``args.item_tokens``."""
+    ws = Workspace(args, seed, encoder=encoder, log=log, split=split)
     log, split = ws.log, ws.split
     retriever = fit_retriever(args, split, log, seed)
     train = ws.train_rows(item_tokens=item_tokens, retriever=retriever)

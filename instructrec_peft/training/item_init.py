@@ -86,9 +86,10 @@ def set_item_rows(model, tokens: ItemTokens, rows: torch.Tensor) -> None:
             weight[tokens.first_id:tokens.id_range.stop] = rows.to(weight.dtype).to(weight.device)
 
 
-def item_token_model(model_args, data_args, tokenizer, log, seed: int = 0):
+def item_token_model(model_args, data_args, tokenizer, log, seed: int = 0, split=None):
     """The base model of ``model_args`` with one initialised token per catalogue item of ``log``
     (``data_args.item_token_init``); the tokens are added to ``tokenizer``. Returns (model, ItemTokens).
+    ``split``: the run's split of ``log``, if made already.
 
     The collaborative part is fitted on the train part of the split the examples come from.
     """
@@ -103,7 +104,8 @@ def item_token_model(model_args, data_args, tokenizer, log, seed: int = 0):
     tokens = add_item_tokens(tokenizer, items, [log.catalog.text(i) for i in items],
                              categories if any(categories) else None)
     model = load_base_model(model_args)
-    split = Workspace(data_args, seed, log=log).split if data_args.item_token_init != "text" else None
+    if split is None and data_args.item_token_init != "text":
+        split = Workspace(data_args, seed, log=log).split
     categories = categories if data_args.item_token_categories else None
     rows = item_token_rows(model, tokenizer, tokens, data_args.item_token_init, split=split, seed=seed,
                            categories=categories)

@@ -47,13 +47,14 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     tokenizer, encoder = ws.tokenizer, ws.encoder
     model, tokens = None, None
     with train_args.main_process_first(desc="building instruction examples"):
-        log = ws.log
+        # One log and one split for the whole run: the collaborative rows and the examples share them.
+        log, split = ws.log, ws.split
         if data_args.item_tokens:
             if model_args.init_adapter:
                 raise ArgumentError("ModelArguments.init_adapter: continuing an adapter is not supported with "
                                     "item_tokens yet; tune a fresh adapter")
-            model, tokens = item_token_model(model_args, data_args, tokenizer, log, train_args.seed)
-        data = prepare_data(data_args, encoder, train_args.seed, log=log, item_tokens=tokens)
+            model, tokens = item_token_model(model_args, data_args, tokenizer, log, train_args.seed, split=split)
+        data = prepare_data(data_args, encoder, train_args.seed, log=log, item_tokens=tokens, split=split)
     names = sorted(set(data.train["template"]) | {data_args.eval_template})
     inherited = []
     if model_args.init_adapter:
