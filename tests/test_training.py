@@ -1,11 +1,12 @@
 import json
+from dataclasses import replace
 
 import pytest
 import torch
 from training_helpers import tiny_configs
 
 from instructrec_peft.config import parse_config
-from instructrec_peft.errors import ConfigError
+from instructrec_peft.errors import ArgumentError, ConfigError
 from instructrec_peft.evaluation.ranking import rank_rows
 from instructrec_peft.instructions.tokenization import PromptEncoder
 from instructrec_peft.models.loading import load_tokenizer, lora_targets
@@ -303,3 +304,18 @@ def test_package_exposes_the_training_api_lazily():
     assert ir.Recommender is Recommender and set(ir._LAZY) <= set(ir.__all__)
     with pytest.raises(AttributeError, match="has no attribute 'Trainer'"):
         ir.Trainer
+
+
+def test_the_trainer_takes_a_peft_config_as_trl_does(tiny_assets, tmp_path):
+    from peft import LoraConfig
+
+    model_args, _, train_args = tiny_configs(tiny_assets, tmp_path / "out")
+    config = LoraConfig(r=2, lora_alpha=4, target_modules=["c_attn"], fan_in_fan_out=True, task_type="CAUSAL_LM")
+    trainer = InstructRecTrainer(model_args=model_args, args=train_args, peft_config=config)
+    used = trainer.model.peft_config["default"]
+    assert (used.r, used.target_modules) == (2, {"c_attn"})
+    # Only c_attn of the 2 layers (64 in, 192 out) adapts, at rank 2: 2 * 2 * (64 + 192) weights.
+    assert trainer.model.get_nb_trainable_parameters()[0] == 1024
+    with pytest.raises(ArgumentError, match="peft_config and ModelArguments.init_adapter"):
+        InstructRecTrainer(model_args=replace(model_args, init_adapter=str(tmp_path)), args=train_args,
+                           peft_config=config)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from pathlib import Path
@@ -217,8 +218,10 @@ def peft_config(args: ModelArguments, model: nn.Module, tokenizer_name_or_path: 
 
 
 def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: bool = False,
-               gradient_checkpointing_kwargs: dict | None = None, trainable_tokens: list[int] | None = None):
-    """Prepare a (possibly quantised) base model and return it as a ``PeftModel``."""
+               gradient_checkpointing_kwargs: dict | None = None, trainable_tokens: list[int] | None = None,
+               config=None):
+    """Prepare a (possibly quantised) base model and return it as a ``PeftModel``: with ``config``
+    (a ``PeftConfig`` of the caller's, as trl's trainers take one), else the one ``args`` describes."""
     from peft import PeftModel, get_peft_model, prepare_model_for_kbit_training
 
     if isinstance(model, PeftModel):
@@ -233,7 +236,20 @@ def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: b
         # With frozen embeddings no input requires grad; checkpointed blocks would then have
         # no path for the gradient ("element 0 of tensors does not require grad").
         model.enable_input_require_grads()
-    if args.init_adapter:
+    if config is not None:
+        if args.init_adapter:
+            raise ArgumentError("peft_config and ModelArguments.init_adapter both say how to adapt the model; give "
+                                "one")
+        if trainable_tokens:
+            from peft import LoraConfig
+
+            if not isinstance(config, LoraConfig):
+                raise ArgumentError(f"item tokens train with LoRA; peft_config is a {type(config).__name__}")
+            # The item rows are the item space's, whatever the caller's config says of other rows.
+            config = dataclasses.replace(config, trainable_token_indices=trainable_token_modules(model,
+                                                                                                 trainable_tokens))
+        peft_model = get_peft_model(model, config)
+    elif args.init_adapter:
         # The adapter's own PEFT config (rank, targets) applies; the lora_* fields are not used.
         _require_safetensors(Path(args.init_adapter), "ModelArguments.init_adapter: ")
         peft_model = PeftModel.from_pretrained(model, args.init_adapter, is_trainable=True)
@@ -241,8 +257,8 @@ def wrap_model(model: nn.Module, args: ModelArguments, gradient_checkpointing: b
         peft_model = get_peft_model(model, peft_config(args, model, getattr(model, "name_or_path", None),
                                                        trainable_tokens=trainable_tokens))
     trainable, total = peft_model.get_nb_trainable_parameters()
-    logger.info("PEFT %s: %d trainable of %d parameters (%.3f%%)", args.peft_method, trainable, total,
-                100 * trainable / total)
+    method = str(peft_model.peft_config["default"].peft_type.value).lower()
+    logger.info("PEFT %s: %d trainable of %d parameters (%.3f%%)", method, trainable, total, 100 * trainable / total)
     return peft_model
 
 

@@ -3,7 +3,8 @@
 What it adds to ``Trainer``:
 
 * it takes a model, or a model id plus :class:`ModelArguments`, and applies PEFT (LoRA, QLoRA,
-  prompt tuning) unless the model is already a ``PeftModel``;
+  prompt tuning) unless the model is already a ``PeftModel``: a ``peft_config`` of the caller's
+  (as trl's trainers take one), else the one ``ModelArguments`` describes;
 * it tokenises prompt/completion examples itself (inside ``main_process_first``, so one
   process does the work under DDP) and batches them with completion-only labels;
 * it projects to the vocabulary only where the next token is supervised
@@ -69,6 +70,7 @@ class InstructRecTrainer(Trainer):
         manifest: Manifest | None = None,
         encoder: PromptEncoder | None = None,
         item_tokens: ItemTokens | None = None,
+        peft_config=None,
         **kwargs,
     ):
         args = args or InstructRecConfig()
@@ -101,7 +103,7 @@ class InstructRecTrainer(Trainer):
         self.item_tokens = item_tokens
         self.space.check(model, processing_class)
         model = wrap_model(model, model_args, args.gradient_checkpointing, args.gradient_checkpointing_kwargs,
-                           trainable_tokens=self.space.trainable_tokens())
+                           trainable_tokens=self.space.trainable_tokens(), config=peft_config)
         if args.fast_lora_dropout:
             use_fast_dropout(model)
         # Recomputing activations (gradient checkpointing) must cast as the first forward did.
