@@ -401,12 +401,7 @@ def run_benchmark(sections: list[str], report: Path, paths: BenchPaths, smoke: b
                "text-rerank": run_text_rerank,
                **{s: (lambda c, s=s: run_item_variant(c, s)) for s in ITEM_VARIANTS},
                **{s: (lambda c, s=s: run_text(c, s)) for s in ("text-lora", "text-zero-shot")}}
-    for section in sections:
-        done = store.run(section, lambda: runners[section](ctx))
-        print(f"section {section}: {done['minutes']:.1f} min", flush=True)
-    if not sections:
-        store.rerender()
-    return report.read_text()
+    return store.run_sections(sections, runners, ctx)
 
 
 def _versions() -> dict[str, str]:

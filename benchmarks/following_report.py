@@ -349,9 +349,4 @@ def run_following(adapter: Path, sections: list[str], report: Path, smoke: bool 
     runners = {"intentions": run_intentions, "filters": run_filters, "control": run_control,
                "exclusion": run_exclusion, "explanations": run_explanations,
                "cold": lambda _: run_cold(cold_config, cold_adapter, smoke=smoke)}
-    for section in sections:
-        done = store.run(section, lambda: runners[section](ctx))
-        print(f"section {section}: {done['minutes']:.1f} min", flush=True)
-    if not sections:
-        store.rerender()
-    return report.read_text()
+    return store.run_sections(sections, runners, ctx)

@@ -38,6 +38,16 @@ class SectionStore:
         self.save()
         return self.data[name]
 
+    def run_sections(self, sections, runners: dict[str, Callable], ctx) -> str:
+        """Run ``sections`` in order (``runners[name](ctx)`` each), saying how long each took; with
+        none, only re-render. Returns the report's Markdown."""
+        for name in sections:
+            done = self.run(name, lambda: runners[name](ctx))
+            print(f"section {name}: {done['minutes']:.1f} min", flush=True)
+        if not sections:
+            self.rerender()
+        return self.report.read_text()
+
     def save(self) -> None:
         self.report.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(self.path, json.dumps(self.data, indent=1, default=float) + "\n")
