@@ -22,6 +22,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..config.model import QUANTIZATIONS
 from ..errors import ArgumentError
 from ..files import write_text_atomic
 
@@ -43,7 +44,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--adapter", help="a tuning run's output directory")
     who.add_argument("--model", help="base model (Hub id, directory, or 'demo') for zero-shot evaluation")
-    parser.add_argument("--quantization", choices=["none", "8bit", "4bit"], default="none", help="with --model")
+    parser.add_argument("--quantization", choices=QUANTIZATIONS, default="none", help="with --model")
     parser.add_argument("--config", help="YAML of the data fields (default: the adapter's, else ML-100K)")
     parser.add_argument("--protocol", choices=PROTOCOL_NAMES, default="loo-random-10")
     parser.add_argument("--users", type=int, default=100, help="first N test users (0: all; default 100)")

@@ -38,10 +38,12 @@ def fail(owner: str, name: str, message: str):
     raise ConfigError(f"{owner}.{name}: {message}")
 
 
-def check_choices(config) -> None:
-    """Every field declared with choices holds one of them (each element, for a list; None where
-    the field allows it)."""
+def check_choices(config, names: Sequence[str] | None = None) -> None:
+    """Every field declared with choices (of ``names``, when given) holds one of them (each
+    element, for a list; None where the field allows it)."""
     for f in fields(config):
+        if names is not None and f.name not in names:
+            continue
         allowed = f.metadata.get("choices")
         value = getattr(config, f.name)
         if allowed is None or value is None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from transformers import TrainingArguments
 
 from .precision import PRECISIONS, resolve_precision
-from .settings import fail, setting
+from .settings import check_choices, fail, setting
 
 __all__ = ["InstructRecConfig", "SCORING"]
 
@@ -70,8 +70,8 @@ class InstructRecConfig(TrainingArguments):
                 "fp16 on older GPUs, else fp32; see config/precision.py)", choices=PRECISIONS)
 
     def __post_init__(self):
-        if self.scoring_method not in SCORING:
-            fail("InstructRecConfig", "scoring_method", f"{self.scoring_method!r} is not one of {SCORING}")
+        # Ours only: TrainingArguments' own fields are checked by TrainingArguments.
+        check_choices(self, ("scoring_method", "precision"))
         if self.max_steps <= 0 and self.num_train_epochs <= 0:
             # Trainer would "train" for no step and the run would write an untrained adapter.
             fail("InstructRecConfig", "max_steps", f"{self.max_steps} with num_train_epochs {self.num_train_epochs} "
@@ -102,8 +102,6 @@ class InstructRecConfig(TrainingArguments):
 
     def _resolve_precision(self) -> None:
         """``precision`` -> ``resolved_precision`` and TrainingArguments' ``bf16`` / ``fp16`` (autocast)."""
-        if self.precision not in PRECISIONS:
-            fail("InstructRecConfig", "precision", f"{self.precision!r} is not one of {PRECISIONS}")
         flagged = "bf16" if self.bf16 else "fp16" if self.fp16 else None
         if flagged and self.precision not in ("auto", flagged):
             fail("InstructRecConfig", "precision", f"{self.precision!r} contradicts {flagged}: true; set one of them")

@@ -53,11 +53,10 @@ class Recommender:
         self.encoder = PromptEncoder.for_settings(tokenizer, manifest)
         self.scoring = scoring
         # Items as catalogue text or as tokens of their own: what differs is the space's (item_spaces.py).
-        self.space: TextItems = TextItems(self)
-        if manifest.item_tokens:
-            tokens = ItemTokens.from_dict(manifest.item_tokens)
+        tokens = ItemTokens.from_dict(manifest.item_tokens) if manifest.item_tokens else None
+        if tokens is not None:
             tokens.check(tokenizer, "the adapter's manifest")
-            self.space = TokenItems(self, tokens)
+        self.space: TextItems = TextItems(self) if tokens is None else TokenItems(self, tokens)
         if catalog is not None:
             self.set_catalog(catalog)
 
