@@ -42,12 +42,13 @@ from instructrec_peft.evaluation.baselines import fit_baseline, full_ranking_ran
 from instructrec_peft.evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
 from instructrec_peft.evaluation.metrics.formulas import ranking_metrics, target_ranks
 from instructrec_peft.evaluation.protocols import protocol_rows, rerank_item_ranks, rerank_listed_ranks, run_item_lm
-from instructrec_peft.evaluation.ranking import rank_rows
 from instructrec_peft.files import write_text_atomic
+from instructrec_peft.inference.candidates import rank_rows
 from instructrec_peft.instructions.tokenization import PromptEncoder
+from instructrec_peft.models.builder import base_model
 from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_base_model, load_tokenizer
 from instructrec_peft.models.workspace import Workspace, eval_rows
-from instructrec_peft.training.item_init import item_token_model
+from instructrec_peft.training.item_space import run_item_space
 
 from .plots import curve_panels, metric_bars
 from .report_store import SectionStore
@@ -148,8 +149,9 @@ def run_baselines(ctx: Context) -> dict:
 
 def run_items_zero_shot(ctx: Context) -> dict:
     tokenizer = load_tokenizer(ctx.model_args)
-    model, tokens = item_token_model(ctx.model_args, replace(ctx.data_args, item_token_init="text"), tokenizer,
-                                     ctx.data.log, ctx.seed)
+    space = run_item_space(replace(ctx.data_args, item_token_init="text"), tokenizer, ctx.data.log, ctx.data.split,
+                           ctx.seed)
+    model, tokens = base_model(ctx.model_args, space, tokenizer), space.tokens
     encoder = PromptEncoder.for_settings(tokenizer, ctx.data_args)
     start = time.perf_counter()
     ranked = run_item_lm(model, encoder, ctx.data_args, tokens, ctx.data, seed=ctx.seed)

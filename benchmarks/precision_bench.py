@@ -46,7 +46,7 @@ def _evaluate(name: str, out: Path, users: int) -> dict:
     from instructrec_peft.config import saved_configs
     from instructrec_peft.evaluation.metrics.formulas import target_ranks
     from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
-    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.inference.candidates import rank_rows
     from instructrec_peft.instructions.tokenization import PromptEncoder
     from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_tokenizer
 

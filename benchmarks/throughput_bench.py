@@ -202,7 +202,7 @@ def child_profile(args) -> dict:
     if args.name == "items":
         result, _ = _tune_items(args, precision, steps=3, callbacks=[profiler])
         trainer = result.trainer
-        heads = {len(trainer.item_tokens)}
+        heads = {len(trainer.space.tokens)}
     else:
         trainer = _ours_text_trainer(args, dict(completion_only_logits=True, max_steps=3), precision,
                                      callbacks=[profiler])
@@ -236,7 +236,7 @@ def _train_items(args, precision: str, options: dict) -> dict:
     return {"seconds": result.train_metrics["train_runtime"], "steps": trainer.state.global_step,
             "loss": result.train_metrics["train_loss"], "tokens_seen": trainer.state.num_input_tokens_seen,
             "trainable_params": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
-            "precision": precision, "batch_size": batch, "items": len(trainer.item_tokens),
+            "precision": precision, "batch_size": batch, "items": len(trainer.space.tokens),
             "lengths": [len(ids) for ids in data["input_ids"]],
             "supervised": [sum(1 for x in labels if x != -100) for labels in data["labels"]],
             "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None}
@@ -263,7 +263,7 @@ def child_scale_eval(args) -> dict:
 
     from instructrec_peft.data.split import leave_one_out
     from instructrec_peft.data.synthetic import synthetic_log
-    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.inference.candidates import rank_rows
     from instructrec_peft.instructions.tokenization import PromptEncoder
     from instructrec_peft.models.workspace import eval_rows
 
@@ -284,7 +284,7 @@ def child_scale_eval(args) -> dict:
 
 def child_candidates(args) -> dict:
 
-    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.inference.candidates import rank_rows
     from instructrec_peft.models.loading import load_base_model
     from instructrec_peft.models.workspace import eval_rows
 

@@ -31,10 +31,11 @@ from instructrec_peft.evaluation.protocols import protocol_rows, run_item_lm
 from instructrec_peft.evaluation.ranking import ranks_table
 from instructrec_peft.files import write_text_atomic
 from instructrec_peft.hub.model_card import save_comparison, write_card
+from instructrec_peft.models.builder import base_model
 from instructrec_peft.models.loading import item_tokens_of, load_adapter
 from instructrec_peft.models.workspace import Workspace
 from instructrec_peft.run_dir import RunDir
-from instructrec_peft.training.item_init import item_token_model
+from instructrec_peft.training.item_space import run_item_space
 from instructrec_peft.training.tuning import run_tuning
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "items-cpu.yaml"
@@ -77,8 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     tokenizer, encoder = ws.tokenizer, ws.encoder
     data = protocol_rows("loo-random-10", data_args, encoder, seed=train_args.seed, users=args.users)
     split, items = data.split, list(data.log.catalog.texts)
-    base, tokens = item_token_model(model_args, replace(data_args, item_token_init="text"), tokenizer, data.log,
-                                    train_args.seed)
+    space = run_item_space(replace(data_args, item_token_init="text"), tokenizer, data.log, split, train_args.seed)
+    base, tokens = base_model(model_args, space, tokenizer), space.tokens
     # The same catalogue gives the same map, so this tokenizer (and encoder) serves the adapter too.
     if tokens != item_tokens_of(output):
         raise SystemExit(f"{output}: its item-token map is not this catalogue's; tune again with --retrain")

@@ -12,8 +12,9 @@ from training_helpers import tiny_configs
 
 from instructrec_peft.errors import DataError
 from instructrec_peft.inference.item_scoring import full_ranks, item_scores, rank_item_rows
+from instructrec_peft.instructions.item_examples import encode_item_rows, item_labels
 from instructrec_peft.instructions.item_tokens import ItemTokens, TokenCatalog, add_item_tokens
-from instructrec_peft.training.item_training import ItemLogits, encode_item_rows, item_labels
+from instructrec_peft.models.item_head import ItemLogits
 
 # ---- the map -------------------------------------------------------------------------------------
 
@@ -204,7 +205,7 @@ def test_plain_peft_after_resizing_scores_as_the_recommender(item_run):
 def test_the_training_head_equals_the_model_logits(item_run):
     arch, out, result, _ = item_run
     model = result.trainer.model
-    tokens = result.trainer.item_tokens
+    tokens = result.trainer.space.tokens
     ids = torch.tensor([[3, 4, tokens.first_id + 1, tokens.first_id + 5, 7]])
     keep = torch.tensor([[False, True, True, False, True]])
     fast = ItemLogits(model, tokens.id_range)
@@ -218,7 +219,7 @@ def test_the_training_head_equals_the_model_logits(item_run):
 
 def test_padded_batches_score_as_single_prompts(item_run):
     arch, out, result, _ = item_run
-    model, tokens = result.trainer.model, result.trainer.item_tokens
+    model, tokens = result.trainer.model, result.trainer.space.tokens
     prompts = [[3, 4, tokens.first_id], [5, tokens.first_id + 2, tokens.first_id + 1, 6, 7, 8]]
     batched = item_scores(model, prompts, tokens.id_range, batch_size=2)
     alone = torch.cat([item_scores(model, [p], tokens.id_range) for p in prompts])
@@ -232,7 +233,7 @@ def test_trainer_evaluation_equals_direct_ranking(item_run):
     arch, out, result, _ = item_run
     trainer = result.trainer
     metrics = trainer.evaluate()
-    scores, targets = rank_item_rows(trainer.model, trainer.encoder, trainer.item_tokens, trainer.eval_dataset,
+    scores, targets = rank_item_rows(trainer.model, trainer.encoder, trainer.space.tokens, trainer.eval_dataset,
                                      progress=False)
     direct = ranking_metrics(target_ranks(scores, targets), trainer.args.ranking_k_values)
     assert metrics["eval_ndcg@10"] == pytest.approx(direct["ndcg@10"])
@@ -345,7 +346,7 @@ def test_the_cards_ranking_snippet_gives_the_recommenders_ranking(item_run):
     history = [rec.item_tokens.items[int(n)] for n in re.findall(r"<\|item_(\d+)\|>", prompt)]
     assert history and rec._prompt(rec._template(None, None, task="matching"), history) == prompt
     assert scope["top10"] == rec.recommend(history, k=10)
-    expected = rec.space.item_scores([prompt])[0].clone()
+    expected = rec.space.item_scores(rec.model, rec.encoder, [prompt])[0].clone()
     expected[[rec.item_tokens.position(i) for i in history]] = -torch.inf
     torch.testing.assert_close(scope["scores"], expected, atol=1e-5, rtol=0)
 
@@ -424,24 +425,25 @@ def test_initial_rows_are_the_title_mean_plus_a_scaled_factor(tiny_assets, toy_l
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from instructrec_peft.data.split import leave_one_out
+    from instructrec_peft.evaluation.baselines import item_factors
     from instructrec_peft.instructions.item_tokens import resize_for_items
-    from instructrec_peft.training.item_init import item_token_rows, set_item_rows
+    from instructrec_peft.models.item_rows import item_token_rows, set_item_rows
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_assets["llama"])
     model = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])
     weight = deepcopy(model.get_input_embeddings().weight.detach())
     items = list(toy_log.catalog.texts)
     tokens = add_item_tokens(tokenizer, items, [toy_log.catalog.text(i) for i in items])
-    text = item_token_rows(model, tokenizer, tokens, "text")
+    text = item_token_rows(model, tokenizer, tokens)
     ids = tokenizer(tokens.texts[2], add_special_tokens=False)["input_ids"]
     torch.testing.assert_close(text[2], weight[ids].mean(0))
-    split = leave_one_out(toy_log)
-    both = item_token_rows(model, tokenizer, tokens, "text+bpr", split=split, seed=0)
+    factors = item_factors("bpr", leave_one_out(toy_log), items, seed=0)
+    both = item_token_rows(model, tokenizer, tokens, factors, seed=0)
     cf = both - text
     # The collaborative part's mean norm is half the text part's.
     assert cf.norm(dim=1).mean().item() == pytest.approx(0.5 * text.norm(dim=1).mean().item(), rel=1e-5)
-    with pytest.raises(ValueError, match="needs the split"):
-        item_token_rows(model, tokenizer, tokens, "text+bpr")
+    with pytest.raises(ValueError, match="11 factors for 12 items"):
+        item_token_rows(model, tokenizer, tokens, factors[:11])
     resize_for_items(model, tokens)
     set_item_rows(model, tokens, both)
     assert torch.equal(model.get_output_embeddings().weight[tokens.first_id:], both)  # tied head: same rows
@@ -461,8 +463,8 @@ def test_category_names_add_to_the_initial_rows(tiny_assets, toy_log):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from instructrec_peft.data.split import leave_one_out
-    from instructrec_peft.models.item_rows import category_rows, text_means
-    from instructrec_peft.training.item_init import item_token_rows
+    from instructrec_peft.evaluation.baselines import item_factors
+    from instructrec_peft.models.item_rows import category_rows, item_token_rows, text_means
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_assets["llama"])
     model = AutoModelForCausalLM.from_pretrained(tiny_assets["llama"])
@@ -474,15 +476,14 @@ def test_category_names_add_to_the_initial_rows(tiny_assets, toy_log):
     names = text_means(model, tokenizer, ["Horror", "Sci-Fi"])
     torch.testing.assert_close(rows[0], names.mean(0))  # item "1": Horror|Sci-Fi
     assert torch.equal(rows[5], torch.zeros(rows.shape[1]))
-    text = item_token_rows(model, tokenizer, tokens, "text")
-    torch.testing.assert_close(item_token_rows(model, tokenizer, tokens, "text", categories=cats), text + rows)
+    text = item_token_rows(model, tokenizer, tokens)
+    torch.testing.assert_close(item_token_rows(model, tokenizer, tokens, categories=cats), text + rows)
     # The collaborative part keeps its scale against the title part alone.
-    split = leave_one_out(toy_log)
-    with_cf = item_token_rows(model, tokenizer, tokens, "text+bpr", split=split, categories=cats)
-    torch.testing.assert_close(with_cf - text - rows, item_token_rows(model, tokenizer, tokens, "text+bpr",
-                                                                      split=split) - text)
+    factors = item_factors("bpr", leave_one_out(toy_log), items)
+    with_cf = item_token_rows(model, tokenizer, tokens, factors, categories=cats)
+    torch.testing.assert_close(with_cf - text - rows, item_token_rows(model, tokenizer, tokens, factors) - text)
     with pytest.raises(ValueError, match="2 category lists for 12 items"):
-        item_token_rows(model, tokenizer, tokens, "text", categories=cats[:2])
+        item_token_rows(model, tokenizer, tokens, categories=cats[:2])
 
 
 def test_the_score_matrix_is_the_recommenders_ranking(item_run):

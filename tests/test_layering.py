@@ -118,3 +118,13 @@ def test_importing_a_data_module_leaves_torch_unimported():
     code = "import sys, instructrec_peft.data.split, instructrec_peft.training; print('torch' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
     assert run.stdout.strip() == "False", run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("module", ["training/trainer.py", "inference/recommender.py"])
+def test_the_trainer_and_the_recommender_leave_the_item_space_to_it(module):
+    # Everything that differs between catalogue text and item tokens is the item space's
+    # (inference/spaces/): these modules call it and test nothing of which one a run uses.
+    tree = ast.parse((PACKAGE / module).read_text())
+    branches = [f"line {node.lineno}: {ast.unparse(node.test)}" for node in ast.walk(tree)
+                if isinstance(node, (ast.If, ast.IfExp)) and "tokens" in ast.unparse(node.test)]
+    assert branches == [], f"{module} branches on the item space:\n" + "\n".join(branches)

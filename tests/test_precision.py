@@ -44,7 +44,11 @@ def test_cpu_bf16_follows_torch_capability_checks(monkeypatch):
 
 
 def test_the_config_sets_trainer_autocast_flags(monkeypatch, tmp_path):
-    monkeypatch.setattr(precision, "resolve_precision", lambda requested="auto": "bf16" if requested == "auto"
+    import instructrec_peft.config.training as training_config
+
+    # The config module holds its own reference to resolve_precision: patched there, this test
+    # reads the same on a CPU with bf16 and on one without.
+    monkeypatch.setattr(training_config, "resolve_precision", lambda requested="auto": "bf16" if requested == "auto"
                         else requested)
     config = InstructRecConfig(output_dir=str(tmp_path))
     assert (config.precision, config.resolved_precision, config.bf16, config.fp16) == ("auto", "bf16", True, False)
@@ -97,8 +101,8 @@ def test_a_bf16_run_trains_float32_weights_on_a_bf16_base_and_loads_as_trained(t
         from instructrec_peft.inference.item_scoring import score_rows
 
         rows = list(trainer.eval_dataset)
-        expected = score_rows(trainer.model, trainer.encoder, trainer.item_tokens, rows, progress=False)
-        assert expected.dtype == "float32" and len(set(expected[0].tolist())) == len(trainer.item_tokens)  # no ties
+        expected = score_rows(trainer.model, trainer.encoder, trainer.space.tokens, rows, progress=False)
+        assert expected.dtype == "float32" and len(set(expected[0].tolist())) == len(trainer.space.tokens)  # no ties
         assert (score_rows(rec.model, trainer.encoder, rec.item_tokens, rows, progress=False) == expected).all()
     else:
         from instructrec_peft.evaluation.metrics.formulas import ranking_metrics, target_ranks

@@ -5,7 +5,7 @@ from transformers import AutoModelForCausalLM
 from instructrec_peft.config import DataArguments, ModelArguments
 from instructrec_peft.evaluation.metrics.formulas import ranking_metrics
 from instructrec_peft.evaluation.protocols import protocol_rows, rerank_ranks
-from instructrec_peft.evaluation.ranking import rank_rows
+from instructrec_peft.inference.candidates import rank_rows
 from instructrec_peft.instructions.tokenization import PromptEncoder
 from instructrec_peft.models.loading import load_tokenizer
 

@@ -3,8 +3,8 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from instructrec_peft.config import ModelArguments
-from instructrec_peft.inference.item_spaces import ItemTrie
 from instructrec_peft.inference.recommender import Recommender
+from instructrec_peft.inference.spaces import ItemTrie
 from instructrec_peft.instructions.templates import get_template
 from instructrec_peft.instructions.tokenization import PromptEncoder
 from instructrec_peft.models.loading import load_tokenizer
@@ -173,7 +173,7 @@ def test_a_nan_score_is_an_error_naming_the_user_not_a_rank(tiny_assets):
     from instructrec_peft.errors import ScoringError
     from instructrec_peft.evaluation.metrics.formulas import target_ranks
     from instructrec_peft.evaluation.protocols import protocol_rows
-    from instructrec_peft.evaluation.ranking import rank_rows
+    from instructrec_peft.inference.candidates import rank_rows
 
     model = AutoModelForCausalLM.from_pretrained(tiny_assets["gpt2"])
     encoder = PromptEncoder(load_tokenizer(ModelArguments(model_name_or_path=tiny_assets["gpt2"])))
@@ -184,3 +184,13 @@ def test_a_nan_score_is_an_error_naming_the_user_not_a_rank(tiny_assets):
         rank_rows(model, encoder, data.rows, data.log.catalog, progress=False)
     with pytest.raises(ScoringError, match="row 1: 1 NaN score"):
         target_ranks([[0.1, 0.2], [float("nan"), 0.3]], [0, 0])
+
+
+def test_recommend_and_rank_agree_on_the_scores(recommender):
+    history = CATALOG[:4]
+    top = recommender.top_items(history, k=3)
+    assert [item for item, _ in top] == recommender.recommend(history, k=3)
+    scores = [score for _, score in top]
+    assert scores == sorted(scores, reverse=True)
+    # Beam search finds the items; the scorer that rank() uses orders them, with the same numbers.
+    assert recommender.rank(history, [item for item, _ in top]) == top

@@ -79,9 +79,9 @@ def test_requests_enter_train_examples_only(toy_log):
 def test_a_position_after_a_request_is_labelled_with_its_item(bpe_tokenizer):
     from copy import deepcopy
 
+    from instructrec_peft.instructions.item_examples import encode_item_rows
     from instructrec_peft.instructions.item_tokens import add_item_tokens
     from instructrec_peft.instructions.tokenization import PromptEncoder
-    from instructrec_peft.training.item_training import encode_item_rows
 
     tok = deepcopy(bpe_tokenizer)
     tokens = add_item_tokens(tok, ["a", "b", "c"], ["Film A", "Film B", "Film C"])

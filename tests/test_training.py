@@ -7,7 +7,7 @@ from training_helpers import tiny_configs
 
 from instructrec_peft.config import parse_config
 from instructrec_peft.errors import ArgumentError, ConfigError
-from instructrec_peft.evaluation.ranking import rank_rows
+from instructrec_peft.inference.candidates import rank_rows
 from instructrec_peft.instructions.tokenization import PromptEncoder
 from instructrec_peft.models.loading import load_tokenizer, lora_targets
 from instructrec_peft.training.data import prepare_data
@@ -222,8 +222,8 @@ def test_fast_paths_give_the_same_loss_and_gradients(tiny_assets, arch, attn, pa
     """Completion-only logits and padding-free packing, alone and together, against padded full logits."""
     from transformers import AutoModelForCausalLM
 
+    from instructrec_peft.models.losses import completion_loss, completion_positions
     from instructrec_peft.training.collator import CompletionOnlyCollator
-    from instructrec_peft.training.item_space import completion_loss, completion_positions
 
     tokenizer = load_tokenizer(tiny_configs(tiny_assets, "unused", arch=arch)[0])
     encoder = PromptEncoder(tokenizer)

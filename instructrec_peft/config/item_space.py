@@ -11,7 +11,7 @@ from .settings import check_choices, fail, setting
 
 __all__ = ["ItemSpaceArguments", "ITEM_TOKEN_INITS"]
 
-ITEM_TOKEN_INITS = ("text", "text+bpr", "text+sasrec")  # training.item_init implements them
+ITEM_TOKEN_INITS = ("text", "text+bpr", "text+sasrec")  # training.item_space and models.item_rows implement them
 
 
 @dataclass

@@ -10,6 +10,6 @@ from ..exports import lazy_exports
 __getattr__, __all__ = lazy_exports(__name__, {
     "Popularity": "baselines", "BPR": "baselines", "SASRec": "baselines", "fit_baseline": "baselines",
     "full_ranking_ranks": "baselines", "protocol_rows": "protocols", "PROTOCOLS": "protocols",
-    "rank_rows": "ranking", "ranking_metrics": "metrics.formulas", "cold_start_split": "cold_start",
+    "ranking_metrics": "metrics.formulas", "cold_start_split": "cold_start",
     "ContentScorer": "cold_start", "compare_cold_start": "cold_start",
 })

@@ -34,7 +34,8 @@ from ..errors import ArgumentError
 from ..inference.modes import eval_mode
 from .metrics.formulas import ndcg
 
-__all__ = ["Baseline", "Popularity", "BPR", "SASRec", "BASELINES", "fit_baseline", "full_ranking_ranks"]
+__all__ = ["Baseline", "Popularity", "BPR", "SASRec", "BASELINES", "fit_baseline", "item_factors",
+           "full_ranking_ranks"]
 
 
 class Baseline:
@@ -285,3 +286,14 @@ def fit_baseline(name: str, split: LeaveOneOutSplit, items: Sequence[str] | None
     if cls is Popularity:
         return Popularity.fit(split, items)
     return cls.fit(split, items, seed=seed, **{**settings, **overrides})
+
+
+def item_factors(method: str, split: LeaveOneOutSplit, items: Sequence[str], seed: int = 0) -> np.ndarray:
+    """(len(items), k) item factors of the baseline ``method`` (``bpr`` or ``sasrec``) fitted on
+    ``split``'s train part: what an item token's row adds to its title (``item_token_init``)."""
+    if method not in ("bpr", "sasrec"):
+        raise ArgumentError(f"unknown collaborative method {method!r}; expected 'bpr' or 'sasrec'")
+    model = fit_baseline(method, split, items, seed=seed)
+    if method == "bpr":
+        return model.item_factors
+    return model.net.items.weight.detach()[1:].numpy()  # row 0 is padding

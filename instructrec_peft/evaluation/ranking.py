@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from ..errors import ArgumentError, ScoringError
-from ..inference.candidates import score_ranking
-from ..instructions.templates import get_template
+from ..inference.candidates import rank_rows
 from .metrics.formulas import ranking_metrics, target_ranks
 
-__all__ = ["RankingResult", "rank_rows", "evaluate_ranking", "format_table", "ranks_table"]
+__all__ = ["RankingResult", "evaluate_ranking", "format_table", "ranks_table"]
 
 
 @dataclass
@@ -29,25 +26,6 @@ class RankingResult:
     ranks: np.ndarray
     scores: list[list[float]]
     users: list[str]
-
-
-def rank_rows(model, encoder, rows, catalog, *, method: str | None = None, normalize: bool = True,
-              progress: bool = True, desc: str = "ranking") -> tuple[list[list[float]], list[int]]:
-    """Scores of every row's candidates, and the index of each row's target."""
-    all_scores, targets = [], []
-    for row in tqdm(rows, desc=desc, disable=not progress, total=len(rows)):
-        if not row["candidates"]:
-            raise ArgumentError(f"user {row['user']!r}: the row has no candidates to rank (train-stage matching rows "
-                                "carry none; evaluate valid or test rows)")
-        texts = [catalog.text(item) for item in row["candidates"]]
-        try:
-            scores = score_ranking(model, encoder, get_template(row["template"]), row["prompt"], texts, method=method,
-                                   normalize=normalize)
-        except ScoringError as err:
-            raise ScoringError(f"user {row['user']!r}: {err}") from None
-        all_scores.append(scores.tolist())
-        targets.append(row["candidates"].index(row["target"]))
-    return all_scores, targets
 
 
 def evaluate_ranking(model, encoder, rows, catalog, *, k_values: Sequence[int] = (1, 3, 5, 10),

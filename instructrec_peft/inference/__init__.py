@@ -1,5 +1,6 @@
 """Stage 5, inference: candidate scoring (likelihood, list labels, item-token logits), content
-retrieval, and the ``Recommender`` that serves a tuned adapter.
+retrieval, the two item spaces (``spaces/``: catalogue text or item tokens) and the
+``Recommender`` that serves a tuned adapter.
 
 May import: ``models`` and every stage below it.
 """
@@ -8,4 +9,6 @@ from ..exports import lazy_exports
 
 __getattr__, __all__ = lazy_exports(__name__, {
     "Recommender": "recommender", "ContentRetriever": "retrieval", "explain_items": "explanations",
+    "rank_rows": "candidates", "score_ranking": "candidates", "item_space": "spaces", "ItemSpace": "spaces",
+    "TextSpace": "spaces", "TokenSpace": "spaces",
 })

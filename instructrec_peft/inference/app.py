@@ -82,18 +82,18 @@ def recommend_rows(rec, liked: Sequence[str], intention: str = "", k: int = 10, 
     if not liked:
         raise ArgumentError("pick at least one item the user liked")
     intention, preference = intention.strip() or None, preference.strip() or None
-    if rec.item_tokens is not None:
-        # By id: a title shared by two items is shown with its id, never mistaken for the other.
-        top = rec.top_items(list(liked), k=k, intention=intention, preference=preference)
+    # By id for an item-token adapter: a title shared by two items is shown with its id, never
+    # mistaken for the other.
+    top = rec.top_items(list(liked), k=k, intention=intention, preference=preference)
+    if not explain:
+        reasons = [""] * len(top)
+    elif rec.item_tokens is not None:
         reasons = [e.text(rec.label) for e in explain_items(rec, list(liked), [i for i, _ in top], intention,
-                                                             preference)] if explain else [""] * len(top)
-        return [[rank, rec.label(item), round(float(score), 3), reason]
-                for rank, ((item, score), reason) in enumerate(zip(top, reasons), start=1)]
-    items = rec.recommend(list(liked), k=k, intention=intention, preference=preference)
-    scores = rec.score(list(liked), items, intention=intention, preference=preference)
-    return [[rank, item, round(float(score), 3),
-             " ".join(rec.explain(list(liked), item).split()) if explain else ""]
-            for rank, (item, score) in enumerate(zip(items, scores), start=1)]
+                                                             preference)]
+    else:
+        reasons = [" ".join(rec.explain(list(liked), item).split()) for item, _ in top]
+    return [[rank, rec.label(item), round(float(score), 3), reason]
+            for rank, ((item, score), reason) in enumerate(zip(top, reasons), start=1)]
 
 
 def record_choice(rec, item: str | None, accepted: bool, liked: Sequence[str] = ()) -> str:

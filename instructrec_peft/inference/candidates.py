@@ -9,7 +9,8 @@
   (:func:`~instructrec_peft.inference.scoring.score_candidates`, by ``method``).
 
 Tokenising (:func:`candidate_inputs`) and scoring (:func:`score_inputs`) are separate steps so
-that a timing can leave the tokenizer out; :func:`score_ranking` does both. A NaN score (a
+that a timing can leave the tokenizer out; :func:`score_ranking` does both; :func:`rank_rows`
+ranks the candidates of evaluation rows. A NaN score (a
 broken model, an overflow) is a :class:`~instructrec_peft.errors.ScoringError`, never a rank.
 
 >>> scores = score_ranking(model, encoder, get_template("p1-i0-reranking-3"), prompt, titles)  # doctest: +SKIP
@@ -21,12 +22,13 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import torch
+from tqdm.auto import tqdm
 
 from ..errors import ArgumentError, ScoringError
-from ..instructions.templates import Template
+from ..instructions.templates import Template, get_template
 from .scoring import index_scores, score_candidates
 
-__all__ = ["CandidateInputs", "candidate_inputs", "score_inputs", "score_ranking"]
+__all__ = ["CandidateInputs", "candidate_inputs", "score_inputs", "score_ranking", "rank_rows"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,22 @@ def score_ranking(model, encoder, template: Template, prompt: str, texts: Sequen
     """:func:`candidate_inputs` then :func:`score_inputs`."""
     return score_inputs(model, candidate_inputs(encoder, template, prompt, texts), method=method,
                         normalize=normalize)
+
+
+def rank_rows(model, encoder, rows, catalog, *, method: str | None = None, normalize: bool = True,
+              progress: bool = True, desc: str = "ranking") -> tuple[list[list[float]], list[int]]:
+    """Scores of every row's candidates, and the index of each row's target."""
+    all_scores, targets = [], []
+    for row in tqdm(rows, desc=desc, disable=not progress, total=len(rows)):
+        if not row["candidates"]:
+            raise ArgumentError(f"user {row['user']!r}: the row has no candidates to rank (train-stage matching rows "
+                                "carry none; evaluate valid or test rows)")
+        texts = [catalog.text(item) for item in row["candidates"]]
+        try:
+            scores = score_ranking(model, encoder, get_template(row["template"]), row["prompt"], texts, method=method,
+                                   normalize=normalize)
+        except ScoringError as err:
+            raise ScoringError(f"user {row['user']!r}: {err}") from None
+        all_scores.append(scores.tolist())
+        targets.append(row["candidates"].index(row["target"]))
+    return all_scores, targets

@@ -1,12 +1,13 @@
 """Scoring with item tokens: one forward pass per prompt scores every item of the catalogue.
 
 A candidate's score is its item token's logit at the answer position (the end of the prompt),
-the quantity the model was trained to rank with (:mod:`item_training`). So ``loo-random-10``,
+the quantity the model was trained to rank with (``models.losses.item_token_loss``). So ``loo-random-10``,
 ``rerank-top20`` and ``full`` ranking cost the same: read 10, 20 or all of one row of logits.
 
 Prompts are left-padded into batches, with position ids counted from each prompt's first real
 token, so a padded prompt scores exactly as it would alone. Only the last position is projected,
-and with a tied output head only onto the item tokens' rows, in float32 (:func:`item_logits`).
+and with a tied output head only onto the item tokens' rows, in float32
+(:func:`~instructrec_peft.models.item_head.item_logits`).
 
 >>> scores = item_scores(model, encoder.prompt_ids(prompts), tokens.id_range)  # doctest: +SKIP
 >>> scores, targets = rank_item_rows(model, encoder, tokens, rows)             # doctest: +SKIP
@@ -22,34 +23,10 @@ from tqdm.auto import tqdm
 
 from ..errors import ArgumentError
 from ..instructions.item_tokens import ItemTokens
+from ..models.item_head import item_head_base, item_logits
 from .modes import eval_mode
 
-__all__ = ["item_head_base", "item_logits", "item_scores", "score_rows", "rank_item_rows", "full_ranks"]
-
-
-def item_head_base(model):
-    """The base model whose decoder's last hidden states times the item tokens' embedding rows
-    are the item logits, or ``None`` when the model's own head must be used: an output head not
-    tied to the input embedding, logit scaling, or a wrapper (DDP) whose forward must run."""
-    inner = getattr(model, "module", model)  # DDP and similar wrappers keep the model in .module
-    base = inner.get_base_model() if hasattr(inner, "get_base_model") else inner
-    config = base.config.get_text_config() if hasattr(base.config, "get_text_config") else base.config
-    scaled = any(getattr(config, key, None) not in (None, 1, 1.0)
-                 for key in ("logit_scale", "final_logit_softcapping"))
-    tied = bool(getattr(config, "tie_word_embeddings", False))
-    return base if inner is model and tied and not scaled and hasattr(base, "get_decoder") else None
-
-
-def item_logits(model, hidden: torch.Tensor, id_range: range) -> torch.Tensor:
-    """``hidden`` (..., d) times the item tokens' rows: ``(..., len(id_range))`` float32 logits.
-
-    In float32 whatever the run's precision: in bfloat16 logits near 14 are rounded to steps of
-    1/16, and the catalogue's close scores would tie. The rows come through the embedding module,
-    so PEFT's trainable rows (and their gradient) are the ones used."""
-    ids = torch.arange(id_range.start, id_range.stop, device=hidden.device)
-    rows = model.get_input_embeddings()(ids)
-    with torch.autocast(hidden.device.type, enabled=False):
-        return hidden.float() @ rows.float().T
+__all__ = ["item_scores", "score_rows", "rank_item_rows", "full_ranks"]
 
 
 def item_scores(model, prompt_ids: Sequence[Sequence[int]], id_range: range, batch_size: int = 16,

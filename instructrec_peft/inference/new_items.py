@@ -18,11 +18,10 @@ from ..errors import ArgumentError
 __all__ = ["add_items"]
 
 
-def add_items(space, items: Sequence[str], texts: Sequence[str], categories: Sequence[Sequence[str]] | None = None
-              ) -> None:
-    """Give ``items`` (with their ``texts`` and ``categories``) tokens in ``space``, a Recommender's
-    :class:`~instructrec_peft.inference.item_spaces.TokenItems`."""
-    rec = space.rec
+def add_items(space, model, tokenizer, items: Sequence[str], texts: Sequence[str],
+              categories: Sequence[Sequence[str]] | None = None) -> None:
+    """Give ``items`` (with their ``texts`` and ``categories``) tokens in ``space`` (a
+    :class:`~instructrec_peft.inference.spaces.TokenSpace`), ``model`` and ``tokenizer``."""
     if isinstance(items, str) or isinstance(texts, str):
         raise ArgumentError("add_items takes a list of item ids and a list of texts, not a single string")
     items, texts = [str(i) for i in items], [plain_text(str(t)) for t in texts]
@@ -45,18 +44,18 @@ def add_items(space, items: Sequence[str], texts: Sequence[str], categories: Seq
     # Everything that can fail on the input runs before anything changes: a failed call
     # leaves the tokenizer, the embeddings and the map as they were.
     extended = space.tokens.extend(items, texts, categories)
-    if len(rec.tokenizer) != space.tokens.id_range.stop:
+    if len(tokenizer) != space.tokens.id_range.stop:
         raise ArgumentError("the tokenizer has tokens after the item tokens; new item tokens would not be "
                             "contiguous")
-    rows = text_means(rec.model, rec.tokenizer, texts)
+    rows = text_means(model, tokenizer, texts)
     if categories is not None:
-        rows = rows + category_rows(rec.model, rec.tokenizer, categories)
+        rows = rows + category_rows(model, tokenizer, categories)
     new = extended.strings[len(space.tokens):]
-    weights = embedding_weights(rec.model)
-    saved_tokenizer, saved_weights = copy.deepcopy(rec.tokenizer), [w.data for w in weights]
+    weights = embedding_weights(model)
+    saved_tokenizer, saved_weights = copy.deepcopy(tokenizer), [w.data for w in weights]
     try:
-        rec.tokenizer.add_tokens([AddedToken(s, normalized=False, special=False) for s in new])
-        extended.check(rec.tokenizer, "add_items")
+        tokenizer.add_tokens([AddedToken(s, normalized=False, special=False) for s in new])
+        extended.check(tokenizer, "add_items")
         for weight in weights:
             grow = extended.id_range.stop - weight.shape[0]
             with torch.no_grad():
@@ -67,10 +66,9 @@ def add_items(space, items: Sequence[str], texts: Sequence[str], categories: Seq
                 grown[space.tokens.id_range.stop:extended.id_range.stop] = rows.to(weight.dtype)
                 weight.data = grown
     except BaseException:
-        rec.tokenizer.__dict__.update(saved_tokenizer.__dict__)
+        tokenizer.__dict__.update(saved_tokenizer.__dict__)
         for weight, data in zip(weights, saved_weights):
             weight.data = data
         raise
     space.tokens = extended
-    rec.manifest.item_tokens = extended.to_dict()
     space.index(zip(items, texts))

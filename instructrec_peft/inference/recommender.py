@@ -8,10 +8,10 @@
 
 Prompts are rendered from the template manifest saved with the adapter, so inference sees the
 wording it was trained on. History and candidates are item texts, oldest history first.
-``recommend`` generates under a prefix-trie constraint over the catalogue's tokenised texts, so it
-can only return real catalogue items, never one already in the history.
-
-An adapter tuned with item tokens (its manifest holds the item-token map) needs no catalogue:
+How items are named and scored is the adapter's item space (:mod:`.spaces`): a text-only
+adapter's ``recommend`` generates under a prefix-trie constraint over the catalogue's tokenised
+texts, so it can only return real catalogue items, never one already in the history; an
+adapter tuned with item tokens (its manifest holds the item-token map) needs no catalogue:
 history and candidates may be item ids or item texts, a candidate's score is its token's logit,
 ``recommend`` ranks every item in one forward pass, and ``add_items`` gives items that arrived
 after tuning a token initialised from their text.
@@ -34,8 +34,8 @@ from ..instructions.requests import named_categories
 from ..instructions.templates import Template, get_template, select
 from ..instructions.tokenization import PromptEncoder, ensure_pad_token
 from ..instructions.vocabulary import get_vocabulary
-from .item_spaces import TextItems, TokenItems
 from .modes import eval_mode
+from .spaces import ItemSpace, saved_space
 
 __all__ = ["Recommender"]
 
@@ -52,11 +52,8 @@ class Recommender:
         self.templates = {t.name: t for t in manifest.register()}
         self.encoder = PromptEncoder.for_settings(tokenizer, manifest)
         self.scoring = scoring
-        # Items as catalogue text or as tokens of their own: what differs is the space's (item_spaces.py).
-        tokens = ItemTokens.from_dict(manifest.item_tokens) if manifest.item_tokens else None
-        if tokens is not None:
-            tokens.check(tokenizer, "the adapter's manifest")
-        self.space: TextItems = TextItems(self) if tokens is None else TokenItems(self, tokens)
+        # Items as catalogue text or as tokens of their own: what differs is the space's (spaces/).
+        self.space: ItemSpace = saved_space(manifest, tokenizer)
         if catalog is not None:
             self.set_catalog(catalog)
 
@@ -101,7 +98,7 @@ class Recommender:
     def set_catalog(self, catalog) -> None:
         """The items ``recommend`` may return: an ItemCatalog or a list of item texts (an item-token
         adapter knows its items; a catalogue only adds text lookups)."""
-        self.space.set_catalog(catalog)
+        self.space.set_catalog(catalog, self.encoder)
 
     # ---- prompts -------------------------------------------------------------------------------
 
@@ -129,7 +126,8 @@ class Recommender:
     def _prompt(self, template: Template, history: Sequence[str], candidates: Sequence[str] = (),
                 intention: str | None = None, preference: str | None = None) -> str:
         self._check_request(intention, preference)
-        history, candidates = self.space.shown(history), self.space.shown(candidates)
+        mode = self.manifest.item_text
+        history, candidates = self.space.shown(history, mode), self.space.shown(candidates, mode)
         values = {"target": "", "label": "", "answer": "", "choice": ""}
         # What a user types is text too: "<|item_5|>" in an intention is not item 5's token.
         if intention:
@@ -167,7 +165,8 @@ class Recommender:
             raise ArgumentError("the history is empty: give at least one item or an explicit preference")
         template = self._template(intention, preference)
         shown = candidates if template.task == "reranking" else ()
-        return self.space.score(template, self._prompt(template, history, shown, intention, preference), candidates)
+        prompt = self._prompt(template, history, shown, intention, preference)
+        return self.space.score(self.model, self.encoder, template, prompt, candidates, self.scoring)
 
     def rank(self, history: Sequence[str], candidates: Sequence[str], intention: str | None = None,
              preference: str | None = None) -> list[tuple[str, float]]:
@@ -179,20 +178,32 @@ class Recommender:
 
     def recommend(self, history: Sequence[str], k: int = 10, intention: str | None = None,
                   preference: str | None = None) -> list[str]:
-        """``k`` catalogue items, best first, none from the history: by constrained beam search
+        """``k`` items (as text), best first, none from the history: by constrained beam search
         (text-only adapters), or every item ranked by its token's logit in one forward pass."""
-        return self.space.recommend(history, k, intention, preference)
+        return [self.space.texts([item])[0] for item, _ in self.top_items(history, k, intention, preference)]
 
     def top_items(self, history: Sequence[str], k: int = 10, intention: str | None = None,
                   preference: str | None = None) -> list[tuple[str, float]]:
-        """Item-token adapters: the ``k`` best item **ids** with their scores, best first, none
-        from the history (given by ids or unambiguous texts), from one forward pass."""
-        return self.space.top_items(history, k, intention, preference)
+        """The ``k`` best items (item ids of an item-token adapter, texts of a text-only one) with
+        their scores, best first, none from the history."""
+        if k < 1:
+            raise ArgumentError(f"k must be >= 1, got {k}")
+        if not history and not preference:
+            raise ArgumentError("the history is empty: give at least one item or an explicit preference")
+        history = self.space.ids(history)  # an unknown item is refused before the model runs
+        template = self._template(intention, preference, task="matching")
+        prompt = self._prompt(template, history, (), intention, preference)
+        return self.space.top(self.model, self.encoder, template, prompt, history, k, self.scoring)
 
     def item_score_matrix(self, requests: Sequence[dict], batch_size: int = 16, progress: bool = False) -> np.ndarray:
         """Item-token adapters: ``(len(requests), items)`` scores (token order), batched; each request
         is a dict of ``history`` and optional ``intention`` and ``preference``, as :meth:`top_items` takes."""
-        return self.space.score_matrix(requests, batch_size, progress)
+        prompts = []
+        for request in requests:
+            intention, preference = request.get("intention"), request.get("preference")
+            template = self._template(intention, preference, task="matching")
+            prompts.append(self._prompt(template, request["history"], (), intention, preference))
+        return self.space.score_matrix(self.model, self.encoder, prompts, batch_size, progress)
 
     def label(self, item: str) -> str:
         """How an item is shown to a person: its text, with its id when the text names several items."""
@@ -207,7 +218,10 @@ class Recommender:
         not trained, so these items are ranked by what their text says (cold start), and an
         intention that names their category reaches them through the category part.
         """
-        self.space.add_items(items, texts, categories)
+        self.space.add_items(self.model, self.tokenizer, items, texts, categories)
+        # The manifest then describes the grown map, so a saved copy of it matches the tokenizer.
+        for key, value in self.space.manifest_fields(self.manifest.item_text).items():
+            setattr(self.manifest, key, value)
 
     def record_feedback(self, user: str, item: str, accepted: bool, comment: str | None = None,
                         history: Sequence[str] | None = None) -> Feedback:

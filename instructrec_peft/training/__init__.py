@@ -1,4 +1,4 @@
-"""Stage 8, training: a run's data, the collator, packing, item-token training, the
+"""Stage 8, training: a run's data, the collator, packing, the run's item space, the
 ``InstructRecTrainer`` and ``run_tuning``. It sits above evaluation and the hub because a run
 ranks its validation users as it trains and writes (and may push) its card when it ends.
 
@@ -9,5 +9,5 @@ from ..exports import lazy_exports
 
 __getattr__, __all__ = lazy_exports(__name__, {
     "InstructRecTrainer": "trainer", "run_tuning": "tuning", "CompletionOnlyCollator": "collator",
-    "cross_validate_mixes": "selection",
+    "cross_validate_mixes": "selection", "run_item_space": "item_space",
 })

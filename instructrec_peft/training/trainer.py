@@ -2,9 +2,11 @@
 
 What it adds to ``Trainer``:
 
-* it takes a model, or a model id plus :class:`ModelArguments`, and applies PEFT (LoRA, QLoRA,
-  prompt tuning) unless the model is already a ``PeftModel``: a ``peft_config`` of the caller's
-  (as trl's trainers take one), else the one ``ModelArguments`` describes;
+* it takes a model, or a model id plus :class:`ModelArguments`, and builds it with
+  :func:`models.builder.build_model`: prepared for the run's item space (``item_space``: catalogue
+  text by default, or item tokens) and wrapped by PEFT (LoRA, QLoRA, prompt tuning) unless it is a
+  ``PeftModel`` already, from a ``peft_config`` of the caller's (as trl's trainers take one), else
+  the one ``ModelArguments`` describes;
 * it tokenises prompt/completion examples itself (inside ``main_process_first``, so one
   process does the work under DDP) and batches them with completion-only labels;
 * it projects to the vocabulary only where the next token is supervised
@@ -40,14 +42,15 @@ from ..config.precision import with_precision
 from ..errors import ArgumentError
 from ..evaluation.metrics.formulas import ranking_metrics, target_ranks
 from ..files import write_text_atomic
-from ..instructions.item_tokens import ItemTokens
+from ..inference.spaces import ItemSpace, TextSpace
 from ..instructions.manifest import Manifest
 from ..instructions.tokenization import PromptEncoder, ensure_pad_token
-from ..models.loading import is_prompt_learning, load_base_model, load_tokenizer, wrap_model
+from ..models.builder import build_model
+from ..models.loading import is_prompt_learning, load_tokenizer
+from ..models.losses import completion_positions
 from ..run_dir import RunDir
 from .collator import CompletionOnlyCollator
 from .fast_lora import lora_input_layers, lora_inputs_in_autocast, use_fast_dropout
-from .item_space import completion_positions, item_space
 from .packing import isolates_packed_sequences
 
 __all__ = ["InstructRecTrainer"]
@@ -69,7 +72,7 @@ class InstructRecTrainer(Trainer):
         catalog=None,
         manifest: Manifest | None = None,
         encoder: PromptEncoder | None = None,
-        item_tokens: ItemTokens | None = None,
+        item_space: ItemSpace | None = None,
         peft_config=None,
         **kwargs,
     ):
@@ -87,10 +90,8 @@ class InstructRecTrainer(Trainer):
             model = None
         if model_args is not None:
             model_args = with_precision(model_args, args.resolved_precision)
-        if model is None:
-            if model_args is None:
-                raise ArgumentError("InstructRecTrainer needs a model, a model id, or model_args")
-            model = load_base_model(model_args)
+        if model is None and model_args is None:
+            raise ArgumentError("InstructRecTrainer needs a model, a model id, or model_args")
         if processing_class is None:
             if model_args is None:
                 raise ArgumentError("pass processing_class (the tokenizer) along with a model object")
@@ -99,11 +100,10 @@ class InstructRecTrainer(Trainer):
         if model_args is None:
             model_args = ModelArguments(model_name_or_path=getattr(model, "name_or_path", "") or "model")
         # Items as text or as tokens of their own: everything that differs is the space's.
-        self.space = item_space(item_tokens)
-        self.item_tokens = item_tokens
-        self.space.check(model, processing_class)
-        model = wrap_model(model, model_args, args.gradient_checkpointing, args.gradient_checkpointing_kwargs,
-                           trainable_tokens=self.space.trainable_tokens(), config=peft_config)
+        self.space = item_space or TextSpace()
+        model = build_model(model_args, self.space, processing_class, model, peft_config=peft_config,
+                            gradient_checkpointing=args.gradient_checkpointing,
+                            gradient_checkpointing_kwargs=args.gradient_checkpointing_kwargs)
         if args.fast_lora_dropout:
             use_fast_dropout(model)
         # Recomputing activations (gradient checkpointing) must cast as the first forward did.
@@ -118,9 +118,10 @@ class InstructRecTrainer(Trainer):
         if eval_dataset is not None and catalog is None:
             raise ArgumentError("ranking evaluation needs catalog= (the ItemCatalog that maps candidates to text)")
         if train_dataset is not None and "input_ids" not in train_dataset.column_names:
+            encode = self.space.encode(self.encoder, data_args.all_positions if data_args else True)
             with args.main_process_first(desc="tokenising train examples"):
-                train_dataset = train_dataset.map(self.space.encode(self.encoder, data_args), batched=True,
-                                                  remove_columns=train_dataset.column_names, desc="tokenising")
+                train_dataset = train_dataset.map(encode, batched=True, remove_columns=train_dataset.column_names,
+                                                  desc="tokenising")
         # Prompt tuning prepends virtual tokens to every row (the kept positions and the packed
         # positions would be off by them), so it keeps the plain path.
         self.completion_only_logits = self.space.completion_only_logits(
@@ -178,7 +179,10 @@ class InstructRecTrainer(Trainer):
             if self.args.world_size > 1 else rows
         model = self.accelerator.unwrap_model(self.model)
         progress = not self.args.disable_tqdm and self.is_local_process_zero()
-        scores, targets = self.space.rank(model, self.encoder, shard, self.catalog, self.args, progress)
+        method = None if self.args.scoring_method == "auto" else self.args.scoring_method
+        scores, targets = self.space.rank(model, self.encoder, shard, self.catalog, method=method,
+                                          normalize=self.args.length_normalize,
+                                          batch_size=self.args.per_device_eval_batch_size, progress=progress)
         ranks = target_ranks(scores, targets).tolist()
         if self.args.world_size > 1:
             from accelerate.utils import gather_object

@@ -24,7 +24,7 @@ from ..logs import follow_transformers
 from ..models.workspace import Workspace, example_config
 from ..run_dir import RunDir
 from .data import prepare_data
-from .item_init import item_token_model
+from .item_space import run_item_space
 from .trainer import InstructRecTrainer
 
 __all__ = ["TuneResult", "run_tuning", "save_run", "complete_checkpoint", "latest_checkpoint",
@@ -45,16 +45,15 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
     model_args = with_precision(model_args, train_args.resolved_precision)
     ws = Workspace(data_args, train_args.seed, model_args)
     tokenizer, encoder = ws.tokenizer, ws.encoder
-    model, tokens = None, None
+    if data_args.item_tokens and model_args.init_adapter:
+        raise ArgumentError("ModelArguments.init_adapter: continuing an adapter is not supported with item_tokens "
+                            "yet; tune a fresh adapter")
     with train_args.main_process_first(desc="building instruction examples"):
-        # One log and one split for the whole run: the collaborative rows and the examples share them.
+        # One log and one split for the whole run: the item space's collaborative rows and the
+        # examples share them.
         log, split = ws.log, ws.split
-        if data_args.item_tokens:
-            if model_args.init_adapter:
-                raise ArgumentError("ModelArguments.init_adapter: continuing an adapter is not supported with "
-                                    "item_tokens yet; tune a fresh adapter")
-            model, tokens = item_token_model(model_args, data_args, tokenizer, log, train_args.seed, split=split)
-        data = prepare_data(data_args, encoder, train_args.seed, log=log, item_tokens=tokens, split=split)
+        space = run_item_space(data_args, tokenizer, log, split, train_args.seed)
+        data = prepare_data(data_args, encoder, train_args.seed, log=log, item_tokens=space.tokens, split=split)
     names = sorted(set(data.train["template"]) | {data_args.eval_template})
     inherited = []
     if model_args.init_adapter:
@@ -69,13 +68,13 @@ def run_tuning(model_args: ModelArguments, data_args: DataArguments, train_args:
         base_model=model_args.hub_id,
         example=({"prompt": data.valid[0]["prompt"], "completion": data.valid[0]["completion"]}
                  if len(data.valid) else None),
-        item_tokens=tokens.to_dict() if tokens else None, item_text=data_args.item_text if tokens else "title",
+        **space.manifest_fields(data_args.item_text),
         history_style=example_config(data_args, train_args.seed).history_style,
         answer_separator=encoder.separator)
     trainer = InstructRecTrainer(
-        model, model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
+        model_args=model_args, data_args=data_args, args=train_args, train_dataset=data.train,
         eval_dataset=data.valid, processing_class=tokenizer, catalog=data.log.catalog, manifest=manifest,
-        encoder=encoder, item_tokens=tokens, callbacks=callbacks)
+        encoder=encoder, item_space=space, callbacks=callbacks)
     resume = train_args.resume_from_checkpoint
     if resume is not None:
         resume = latest_checkpoint(train_args.output_dir) if str(resume).lower() in ("true", "latest") \
