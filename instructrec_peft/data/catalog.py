@@ -34,6 +34,14 @@ def _fit(name: str, extras: list[str], budget: int) -> str:
     return f"{name} ({inside})" if inside != "..." else name
 
 
+def _field_text(values: pd.Series) -> np.ndarray:
+    """A text field's values as strings; whole numbers read as floats (RecBole types a year
+    ``float``) are written as the integers they are, "1995" and not "1995.0"."""
+    if pd.api.types.is_float_dtype(values):
+        values = values.map(lambda v: str(int(v)) if np.isfinite(v) and v == int(v) else v)
+    return values.fillna("").astype(str).str.strip().to_numpy()
+
+
 @dataclass
 class ItemCatalog:
     """Item metadata and the text each item is shown as.
@@ -76,7 +84,7 @@ class ItemCatalog:
         if self.max_text_chars < 8:
             raise DataError(f"{self.source}: max_text_chars={self.max_text_chars} leaves no room for a name")
         self.texts, self.truncated = {}, 0
-        columns = [self.frame[c].fillna("").astype(str).str.strip().to_numpy() for c in self.text_fields]
+        columns = [_field_text(self.frame[c]) for c in self.text_fields]
         for name, column in zip(self.text_fields, columns):
             lengths = np.fromiter(map(len, column), dtype=np.int64, count=len(column))
             if len(lengths) and lengths.max() > MAX_FIELD_CHARS:

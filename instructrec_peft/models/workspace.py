@@ -24,7 +24,7 @@ __all__ = ["Workspace", "load_log", "example_config", "shown_catalog", "eval_row
 
 
 def load_log(args: DataArguments) -> InteractionLog:
-    """The interaction log named by ``args.dataset`` ("ml-100k", a RecBole directory, or a file),
+    """The interaction log named by ``args.dataset`` ("ml-100k", "ml-1m", a RecBole directory, or a file),
     restricted to the domain ``args.item_categories`` if set, then to its k-core if
     ``min_user_interactions`` or ``min_item_interactions`` are."""
     log = _read_log(args)
@@ -45,17 +45,20 @@ def _read_log(args: DataArguments) -> InteractionLog:
 
         return load_preset(args.data_preset, Path(args.dataset).expanduser(), category_path=args.category_path,
                            max_text_chars=args.max_item_text_chars)
-    if args.dataset == "ml-100k":
-        from ..data.assets import fetch_data
+    from ..data.assets import DATASETS, fetch_data
 
-        path = fetch_data()
-    else:
-        path = Path(args.dataset).expanduser()
+    if args.dataset in DATASETS:
+        # A fetched dataset is read in its own layout (its text and category columns).
+        asset = DATASETS[args.dataset]
+        return InteractionLog.from_recbole(fetch_data(dataset=asset.name), text_fields=asset.text_fields,
+                                           category_field=asset.category_field)
+    path = Path(args.dataset).expanduser()
     if path.is_dir():
         return InteractionLog.from_recbole(path, text_fields=tuple(args.item_text_fields),
                                            category_field=args.category_field)
     if not path.is_file():
-        raise MissingFileError(f"DataArguments.dataset: {path} is neither 'ml-100k', a directory nor a file")
+        raise MissingFileError(f"DataArguments.dataset: {path} is neither a fetched dataset ({', '.join(DATASETS)}), "
+                               "a directory nor a file")
     if not args.items_file:
         raise ArgumentError("DataArguments.items_file: an interactions file needs an item metadata file for item text")
     catalog = ItemCatalog.load(args.items_file, id_column=args.item_id_column,
