@@ -39,7 +39,7 @@ import torch
 from instructrec_peft._version import __version__
 from instructrec_peft.config import parse_config
 from instructrec_peft.evaluation.baselines import fit_baseline, full_ranking_ranks
-from instructrec_peft.evaluation.metrics.bootstrap import bootstrap_ci, paired_ci, per_user
+from instructrec_peft.evaluation.metrics.bootstrap import per_user
 from instructrec_peft.evaluation.metrics.formulas import ranking_metrics, target_ranks
 from instructrec_peft.evaluation.protocols import protocol_rows, rerank_item_ranks, rerank_listed_ranks, run_item_lm
 from instructrec_peft.files import write_text_atomic
@@ -53,6 +53,7 @@ from instructrec_peft.training.item_space import run_item_space
 from .plots import curve_panels, metric_bars
 from .report_store import SectionStore
 from .runs import measured_tuning, run_measured
+from .tables import metric_table, ranks_of
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,6 @@ class Context:
         return self._sasrec
 
 
-def _ranks(values) -> list:
-    return [None if not np.isfinite(v) else int(v) for v in np.asarray(values, dtype=np.float64)]
-
-
 def run_baselines(ctx: Context) -> dict:
     out = {"rows": {}}
     split = ctx.data.split
@@ -132,18 +129,19 @@ def run_baselines(ctx: Context) -> dict:
         start = time.perf_counter()
         model = models[name] = fit()
         seconds = time.perf_counter() - start
-        out["rows"][name] = {"users": ctx.users, "loo": _ranks(target_ranks(*model.rank_rows(ctx.data.rows))),
-                             "full": _ranks(full_ranking_ranks(model, split, users=ctx.users)), "fit seconds": seconds}
+        out["rows"][name] = {"users": ctx.users, "loo": ranks_of(target_ranks(*model.rank_rows(ctx.data.rows))),
+                             "full": ranks_of(full_ranking_ranks(model, split, users=ctx.users)),
+                             "fit seconds": seconds}
     # rerank-top20: SASRec's own order of its top 20 is the reference the rerankers reorder.
     retrieved = [ctx.sasrec.top_k(split, u, 20) for u in ctx.users]
-    out["rows"]["SASRec"]["rerank"] = _ranks([top.index(t) + 1 if t in top else np.inf
+    out["rows"]["SASRec"]["rerank"] = ranks_of([top.index(t) + 1 if t in top else np.inf
                                              for top, t in zip(retrieved, ctx.data.rows["target"])])
     out["sasrec_curve"] = {str(k): v for k, v in ctx.sasrec.history.items()}
     # Validation loo-random-10 of the LM curves' 100 users: the baselines' level on the same rows.
     valid = eval_rows(split, ctx.data.log, replace(ctx.data_args, item_tokens=False), ctx.encoder, ctx.seed, "valid",
                       8 if ctx.smoke else 100)
-    out["valid_ndcg@10"] = {name: ranking_metrics(target_ranks(*models[name].rank_rows(valid, "valid")), KS)["ndcg@10"]
-                            for name in ("BPR-MF", "SASRec")}
+    out["valid_ndcg@10"] = {name: ranking_metrics(target_ranks(*models[name].rank_rows(valid, "valid")),
+                                                  KS)["ndcg@10"] for name in ("BPR-MF", "SASRec")}
     return out
 
 
@@ -155,8 +153,8 @@ def run_items_zero_shot(ctx: Context) -> dict:
     encoder = PromptEncoder.for_settings(tokenizer, ctx.data_args)
     start = time.perf_counter()
     ranked = run_item_lm(model, encoder, ctx.data_args, tokens, ctx.data, seed=ctx.seed)
-    return {"rows": {ZERO_SHOT_ITEMS: {"users": ranked.users, "loo": _ranks(ranked.loo), "full": _ranks(ranked.full),
-                                       "eval seconds": time.perf_counter() - start}}}
+    return {"rows": {ZERO_SHOT_ITEMS: {"users": ranked.users, "loo": ranks_of(ranked.loo),
+                                       "full": ranks_of(ranked.full), "eval seconds": time.perf_counter() - start}}}
 
 
 def _tune(ctx: Context, name: str, config: Path, overrides: list[str]) -> tuple[Path, list[str], dict]:
@@ -185,8 +183,8 @@ def run_item_variant(ctx: Context, section: str) -> dict:
     ranked = run_item_lm(model, encoder, data_args, tokens, ctx.data, seed=ctx.seed)
     seconds = time.perf_counter() - start
     retrieved, reranked = rerank_item_ranks(ranked, tokens, ctx.data, ctx.sasrec, 20)
-    return {"rows": {row: {"users": ranked.users, "loo": _ranks(ranked.loo), "full": _ranks(ranked.full),
-                           "rerank": _ranks(reranked), "eval seconds": seconds, **perf}}}
+    return {"rows": {row: {"users": ranked.users, "loo": ranks_of(ranked.loo), "full": ranks_of(ranked.full),
+                           "rerank": ranks_of(reranked), "eval seconds": seconds, **perf}}}
 
 
 def run_text(ctx: Context, section: str) -> dict:
@@ -203,7 +201,7 @@ def run_text(ctx: Context, section: str) -> dict:
         model, row = load_base_model(replace(model_args, quantization="none")), "SmolLM2-135M zero-shot, titles"
     start = time.perf_counter()
     scores, targets = rank_rows(model, encoder, data.rows, data.log.catalog)
-    return {"rows": {row: {"users": list(data.rows["user"]), "loo": _ranks(target_ranks(scores, targets)),
+    return {"rows": {row: {"users": list(data.rows["user"]), "loo": ranks_of(target_ranks(scores, targets)),
                            "eval seconds": time.perf_counter() - start, **perf}}}
 
 
@@ -215,7 +213,7 @@ def run_text_rerank(ctx: Context) -> dict:
     start = time.perf_counter()
     retrieved, reranked = rerank_listed_ranks(model, encoder, ctx.data, data_args, ctx.sasrec, 20, seed=ctx.seed)
     return {"rows": {"text-only listwise reranker, SASRec hard negatives": {
-        "users": ctx.users, "rerank": _ranks(reranked), "eval seconds": time.perf_counter() - start, **perf}}}
+        "users": ctx.users, "rerank": ranks_of(reranked), "eval seconds": time.perf_counter() - start, **perf}}}
 
 
 def run_scale(ctx: Context) -> dict:
@@ -261,38 +259,6 @@ def scale_child(n: int, paths: BenchPaths) -> None:
 
 
 # ---- the report --------------------------------------------------------------------------------------
-
-def _metric_table(rows: dict, protocol: str, sasrec: dict | None, ci: tuple[str, ...]) -> str:
-    """Metrics, 95% intervals and the paired difference to SASRec, over the users every row shares."""
-    common = set.intersection(*(set(r["users"]) for r in rows.values()))
-    lines = ["| system | users | " + " | ".join(c.upper() for c in ci) + " | "
-             + " | ".join(f"{c.upper()} 95% CI" for c in ci) + " | "
-             + " | ".join(f"{c.upper()} - SASRec (95% CI)" for c in ci) + " |",
-             "|" + "---|" * (2 + 3 * len(ci))]
-    base = None
-    if sasrec is not None and protocol in sasrec:
-        base = {u: r for u, r in zip(sasrec["users"], sasrec[protocol]) if u in common}
-    for name, row in rows.items():
-        ranks = {u: r for u, r in zip(row["users"], row[protocol]) if u in common}
-        users = sorted(ranks)
-        values = np.array([np.inf if ranks[u] is None else ranks[u] for u in users], dtype=np.float64)
-        cells, cis, diffs = [], [], []
-        for metric in ci:
-            per = per_user(values, metric)
-            lo, hi = bootstrap_ci(per)
-            cells.append(f"{per.mean():.3f}")
-            cis.append(f"{lo:.3f}-{hi:.3f}")
-            if base is not None and name != "SASRec":
-                other = per_user(np.array([np.inf if base[u] is None else base[u] for u in users], dtype=np.float64),
-                                 metric)
-                d, dlo, dhi = paired_ci(per, other)
-                diffs.append(f"{d:+.3f} ({dlo:+.3f} to {dhi:+.3f})")
-            else:
-                diffs.append("")
-        lines.append(f"| {name} | {len(users)} | " + " | ".join(cells) + " | " + " | ".join(cis) + " | "
-                     + " | ".join(diffs) + " |")
-    return "\n".join(lines)
-
 
 def _with(protocol: str, sections: dict) -> dict:
     rows = {name: row for section in sections.values() for name, row in section.get("rows", {}).items()
@@ -343,7 +309,7 @@ def render(store: dict, report: Path) -> str:
         key = "loo" if protocol == "loo-random-10" else protocol
         rows = _with(key, sections)
         if rows:
-            lines += [f"## {title}", "", _metric_table(rows, key, sasrec, metrics), ""]
+            lines += [f"## {title}", "", metric_table(rows, key, "SASRec" if sasrec else None, metrics), ""]
         if key == "rerank" and sasrec and "text-rerank" in sections:
             lines += [_listwise_note(sasrec, sections["text-rerank"]), ""]
     perf = {name: row for name, row in (_with("loo", sections) | _with("rerank", sections)).items()
@@ -397,7 +363,7 @@ def run_benchmark(sections: list[str], report: Path, paths: BenchPaths, smoke: b
     """Run ``sections`` (none: only re-render), keeping the others' stored results; returns the report."""
     store = SectionStore(report, lambda data: render(data, report), fresh=smoke)
     store.data.update(machine=f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads", seed=42,
-                      versions=_versions())
+                      versions=versions())
     ctx = Context(smoke, paths) if sections else None
     runners = {"baselines": run_baselines, "items-zero-shot": run_items_zero_shot, "scale": run_scale,
                "text-rerank": run_text_rerank,
@@ -406,7 +372,7 @@ def run_benchmark(sections: list[str], report: Path, paths: BenchPaths, smoke: b
     return store.run_sections(sections, runners, ctx)
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     import accelerate
     import bitsandbytes
     import peft

@@ -28,7 +28,7 @@ from ..files import write_text_atomic
 
 # Kept here, not imported, so that building the command's parser does not import torch; a test
 # checks they equal protocols.PROTOCOLS and breakdown.GROUPS.
-PROTOCOL_NAMES = ("loo-random-10",)
+PROTOCOL_NAMES = ("loo-random-10", "loo-random-20")
 GROUP_NAMES = ("template", "preference", "intention", "task")
 ZERO_SHOT_TEMPLATES = ["p1-i0-matching-1", "p1-i0-reranking-1", "p1-i0-pointwise-1", "p1-i0-pairwise-1"]
 BREAKDOWN_COLUMNS = ("hr@1", "hr@3", "ndcg@3", "ndcg@10", "mrr", "accuracy", "precision", "recall", "f1", "auc",

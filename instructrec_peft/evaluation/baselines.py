@@ -223,9 +223,11 @@ class SASRec(Baseline):
         for epoch in range(1, epochs + 1):
             net.train()
             for batch in np.array_split(rng.permutation(len(sequences)), max(1, len(sequences) // batch_size)):
-                logits = net.logits(net(inputs[batch]))  # (b, L, n_items)
-                loss = nn.functional.cross_entropy(logits.reshape(-1, len(items)), targets[batch].reshape(-1) - 1,
-                                                   ignore_index=-1)
+                # The catalogue projection only where a next item is known: left padding is most of
+                # a short history's row, and the projection and softmax are most of the step.
+                known = targets[batch] != 0
+                logits = net.logits(net(inputs[batch])[known])  # (known positions, n_items)
+                loss = nn.functional.cross_entropy(logits, targets[batch][known] - 1)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

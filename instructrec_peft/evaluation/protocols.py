@@ -1,8 +1,8 @@
 """Evaluation protocols run on the test split (``docs/protocols.md`` defines them; the README and
 the reports use their names).
 
-``loo-random-10``: per evaluated user, the test target among 9 items the user never touched,
-sampled with a fixed seed; the LM scores each candidate with the evaluation template, the
+``loo-random-10`` (and ``loo-random-20``): per evaluated user, the test target among 9 (19)
+items the user never touched, sampled with a fixed seed; the LM scores each candidate with the evaluation template, the
 baselines score the same candidates.
 
 ``rerank-top20`` (:func:`rerank_ranks`): a retriever (SASRec) proposes its top 20 unseen items,
@@ -36,7 +36,7 @@ __all__ = ["PROTOCOLS", "ProtocolData", "protocol_rows", "run_lm", "run_populari
            "run_item_lm", "rerank_item_ranks",
            "rerank_listed_ranks"]
 
-PROTOCOLS = {"loo-random-10": 10}
+PROTOCOLS = {"loo-random-10": 10, "loo-random-20": 20}  # name -> candidates per user (the target among them)
 
 
 @dataclass
