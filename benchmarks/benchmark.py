@@ -76,6 +76,10 @@ class BenchPaths:
         return self.root / "recipes" / "configs" / "rerank-cpu.yaml"
 
     @property
+    def ml1m(self) -> Path:
+        return self.root / "recipes" / "configs" / "items-ml1m.yaml"
+
+    @property
     def tune(self) -> Path:
         return self.root / "recipes" / "tune.py"
 

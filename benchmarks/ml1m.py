@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +32,12 @@ from instructrec_peft.instructions.tokenization import PromptEncoder
 from instructrec_peft.models.loading import item_tokens_of, load_adapter, load_tokenizer
 from instructrec_peft.models.workspace import Workspace
 
+from .benchmark import BenchPaths, versions
 from .report_store import SectionStore
 from .runs import measured_tuning
 from .tables import metric_table, ranks_of
 
-__all__ = ["SECTIONS", "ML1MPaths", "run_ml1m", "render"]
+__all__ = ["SECTIONS", "run_ml1m", "render"]
 
 SECTIONS = ("baselines", "items-lm")
 PROTOCOLS = ("full", "loo-random-10", "loo-random-20")
@@ -64,31 +65,12 @@ PUBLISHED = [
 HOU = [("ChatGPT (zero-shot ranker)", .233, .488), ("SASRec", .614, .789)]
 
 
-@dataclass(frozen=True)
-class ML1MPaths:
-    """A checkout's ML-1M config and tuning recipe, and where runs go."""
-
-    root: Path
-
-    @property
-    def config(self) -> Path:
-        return self.root / "recipes" / "configs" / "items-ml1m.yaml"
-
-    @property
-    def tune(self) -> Path:
-        return self.root / "recipes" / "tune.py"
-
-    @property
-    def outputs(self) -> Path:
-        return self.root / "outputs"
-
-
 class Context:
     """The config, and the test rows of the three protocols for the same users."""
 
-    def __init__(self, paths: ML1MPaths, smoke: bool):
+    def __init__(self, paths: BenchPaths, smoke: bool):
         self.paths, self.smoke = paths, smoke
-        self.model_args, self.data_args, self.train_args = parse_config([str(paths.config)])
+        self.model_args, self.data_args, self.train_args = parse_config([str(paths.ml1m)])
         self.seed = self.train_args.seed
         self.encoder = Workspace(self.data_args, self.seed, self.model_args).encoder
         users = 8 if smoke else 0
@@ -121,7 +103,7 @@ def run_baselines(ctx: Context) -> dict:
 
 def run_items_lm(ctx: Context) -> dict:
     out = ctx.paths.outputs / ("smoke-items-ml1m" if ctx.smoke else "items-ml1m")
-    argv = [str(ctx.paths.config), "--output_dir", str(out)]
+    argv = [str(ctx.paths.ml1m), "--output_dir", str(out)]
     if ctx.smoke:
         argv += ["--max_steps", "2", "--save_steps", "1"]
     perf, _ = measured_tuning(ctx.paths.tune, argv, out)
@@ -210,10 +192,8 @@ def render(store: dict) -> str:
     return "\n".join(lines)
 
 
-def run_ml1m(sections: list[str], report: Path, paths: ML1MPaths, smoke: bool = False) -> str:
+def run_ml1m(sections: list[str], report: Path, paths: BenchPaths, smoke: bool = False) -> str:
     """Run ``sections`` (none: only re-render), keeping the others' stored results; returns the report."""
-    from .benchmark import versions
-
     store = SectionStore(report, render, fresh=smoke)
     store.data.update(machine=f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads",
                       versions=versions())

@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # benchmarks/ sits beside the package, outside the wheel
 
-from benchmarks.ml1m import SECTIONS, ML1MPaths, run_ml1m  # noqa: E402
+from benchmarks.benchmark import BenchPaths  # noqa: E402
+from benchmarks.ml1m import SECTIONS, run_ml1m  # noqa: E402
 
 
 def make_parser():
@@ -38,7 +39,7 @@ def main(argv=None):
     report = Path(args.report)
     if args.smoke and report == Path(make_parser().get_default("report")):
         report = ROOT / "outputs" / "ml1m-smoke.md"  # a smoke run never overwrites the real report
-    print(run_ml1m(args.sections, report, ML1MPaths(ROOT), smoke=args.smoke))
+    print(run_ml1m(args.sections, report, BenchPaths(ROOT, Path(__file__).resolve()), smoke=args.smoke))
 
 
 if __name__ == "__main__":

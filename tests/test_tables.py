@@ -31,3 +31,21 @@ def test_the_sasrec_check_says_whether_it_reproduces_the_literature():
     inside = {"full": [1] * 12 + [10] * 18 + [None] * 70}  # NDCG@10 .12 + .18 / log2(11) = .1720
     assert _reproduction(inside) == ("Our SASRec, full ranking: HR@10 0.3000, NDCG@10 0.1720: inside the published "
                                      "SASRec family (HR@10 .29-.32, NDCG@10 .17-.18).")
+
+
+def test_the_ml1m_report_renders_what_has_run_and_names_what_has_not():
+    from benchmarks.ml1m import render
+
+    rows = {"SASRec": {"users": ["a", "b"], "fit seconds": 10.0, "full": [1, 12], "loo-random-10": [1, 2],
+                       "loo-random-20": [1, 3]},
+            "popularity": {"users": ["a", "b"], "fit seconds": 0.0, "full": [50, None], "loo-random-10": [4, 5],
+                           "loo-random-20": [9, 10]}}
+    store = {"machine": "Machine: test", "versions": {"torch": "0"},
+             "baselines": {"rows": rows, "sasrec_curve": {"3": 0.1, "6": 0.2},
+                           "sasrec_settings": {"max_len": 200, "eval_every": 3}, "minutes": 2.0}}
+    report = render(store)
+    assert "Not run yet: items-lm (`python recipes/bench_ml1m.py --sections items-lm`)." in report
+    assert "| SASRec | 2 | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 0.542 | " in report  # full: ranks 1 and 12
+    assert "Our SASRec, full ranking: HR@10 0.5000, NDCG@10 0.5000: outside the published SASRec family" in report
+    assert "SASRec: max_len 200, eval_every 3; validated every 3 epochs up to epoch 6" in report
+    assert "| eSASRec, arXiv 2508.06450 | eSASRec | 0.3133 | 0.1772 |" in report
