@@ -10,7 +10,9 @@
 
 Each command is a module of ``instructrec_peft/commands/`` (``add_parser`` and ``run``). A history
 may also come on standard input, one item per line (``--history -``). Errors of ours print one
-line naming the problem and exit with status 2.
+line naming the problem and exit with status 2. What the libraries print while loading (warnings,
+loading progress bars) is left out unless ``-v`` (``--verbose``) comes before the command; ``tune``
+keeps its training log either way.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Sequence
 
 from .commands import app, evaluate, fetch, push, recommend, tune
 from .errors import InstructRecError
+from .logs import quiet_libraries
 
 __all__ = ["COMMANDS", "main", "make_parser"]
 
@@ -30,6 +33,8 @@ COMMANDS = {"fetch": fetch, "tune": tune, "evaluate": evaluate, "recommend": rec
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="instructrec-peft", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also print what the libraries underneath print while loading (warnings, progress bars)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS.values():
         module.add_parser(commands)
@@ -38,6 +43,11 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = bool(argv) and argv[0] in ("-v", "--verbose")
+    if verbose:
+        argv = argv[1:]
+    elif argv and argv[0] != "tune":
+        quiet_libraries()
     try:
         module = COMMANDS.get(argv[0]) if argv else None
         if module is not None and getattr(module, "RAW", False):

@@ -2,14 +2,23 @@
 ``transformers.logging``: the level ``TrainingArguments.log_level`` sets for this process (and
 ``TRANSFORMERS_VERBOSITY``), printed to stderr as transformers prints its own.
 
+The command line keeps what the libraries underneath print while loading (warnings, loading
+progress bars, bitsandbytes' notices) out of a command's output unless ``-v`` asks for it
+(:func:`quiet_libraries`), so that what a user reads is the command's answer, or one error line.
+
 >>> follow_transformers()        # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import warnings
 
-__all__ = ["follow_transformers"]
+__all__ = ["follow_transformers", "quiet_libraries"]
+
+# Loggers of the libraries a command loads; their notices are not the command's output.
+LIBRARY_LOGGERS = ("transformers", "peft", "accelerate", "bitsandbytes", "huggingface_hub", "datasets", "torch")
 
 _HANDLER: logging.Handler | None = None
 
@@ -28,3 +37,15 @@ def follow_transformers(level: int | None = None) -> logging.Logger:
         _HANDLER.setFormatter(logging.Formatter("[%(levelname)s|%(name)s] %(message)s"))
         logger.addHandler(_HANDLER)
     return logger
+
+
+def quiet_libraries() -> None:
+    """Silence the libraries' warnings, notices and loading progress bars for this process (before
+    they are imported: some read their settings from the environment once, at import)."""
+    for name, value in (("TRANSFORMERS_VERBOSITY", "error"), ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"),
+                        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("HF_DATASETS_DISABLE_PROGRESS_BARS", "1"),
+                        ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(name, value)
+    warnings.filterwarnings("ignore")
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)

@@ -107,6 +107,19 @@ def test_the_command_names_both_ids(hostile_run, capsys):
     assert "Hamlet (1996) [id 8]" in shown and "[id 7]" not in shown
 
 
+def test_the_command_checks_the_history_before_loading_the_model(hostile_run, capsys, monkeypatch):
+    import instructrec_peft.inference.app as app
+    from instructrec_peft.cli import main
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded before the history was checked")
+
+    monkeypatch.setattr(app, "load_recommender", no_model)
+    assert main(["recommend", str(hostile_run[0]), "--history", "No Such Film (1990)"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: unknown item 'No Such Film (1990)': neither an item id")
+
+
 def _state(rec):
     from instructrec_peft.models.item_rows import embedding_weights
 

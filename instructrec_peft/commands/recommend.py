@@ -14,7 +14,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser("recommend", help="the top k items for a history, with scores")
     parser.add_argument("adapter", help="a tuning run's output directory")
     parser.add_argument("--history", nargs="+", required=True, metavar="ITEM",
-                        help="items the user liked, oldest first (ids or titles); '-' reads them from stdin")
+                        help="items the user liked, oldest first: ids or titles as you would type them ('the "
+                             "silence of the lambs'; the year when two films share a title); '-' reads them from "
+                             "stdin")
     parser.add_argument("--intention", help="what the user is looking for now, in their words: 'something scary', "
                         "'a Crime, Thriller movie', 'not Horror'")
     parser.add_argument("--preference", help="a statement of taste, e.g. 'I like Westerns but not Horror'")
@@ -25,9 +27,17 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from ..inference.app import load_recommender, recommend_rows
+    from ..inference.spaces import TokenSpace
+    from ..models.loading import item_tokens_of
 
     history = read_history(args.history)
+    tokens = item_tokens_of(args.adapter) if Path(args.adapter).is_dir() else None
+    if tokens is not None:
+        # Every item is found (as typed: case, articles, the year optional) before the model loads.
+        history = TokenSpace(tokens).ids(history)
     rec, _ = load_recommender(args.adapter, trust_remote_code=args.trust_remote_code)
     rows = recommend_rows(rec, history, args.intention or "", k=args.k, explain=args.explain,
                           preference=args.preference or "")

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ...data.plain_text import plain_text
+from ...data.item_lookup import ItemLookup
 from ...errors import ArgumentError
 from ...instructions.item_examples import encode_item_rows
 from ...instructions.item_tokens import ItemTokens, resize_for_items
@@ -50,8 +50,7 @@ class TokenSpace(ItemSpace):
         self.tokens, self.init = tokens, init
         # A text may name several items (ML-100K has two "Chairman of the Board (1998)"): all are kept, so that
         # such a title is refused as ambiguous instead of silently meaning one of them.
-        self.by_text: dict[str, list[str]] = {}
-        self.index(zip(tokens.items, tokens.texts))
+        self.lookup = ItemLookup(zip(tokens.items, tokens.texts))
 
     # ---- building the model ------------------------------------------------------------------
 
@@ -108,19 +107,18 @@ class TokenSpace(ItemSpace):
     # ---- recommending --------------------------------------------------------------------------
 
     def index(self, pairs) -> None:
-        for item, text in pairs:
-            for key in {text, plain_text(text)}:
-                found = self.by_text.setdefault(key, [])
-                if item not in found:
-                    found.append(item)
+        """Let ``(item, text)`` pairs be found by their texts."""
+        self.lookup.add(pairs)
 
     def set_catalog(self, catalog, encoder) -> None:
         # Item-token adapters know their items; a catalogue only adds text lookups.
         self.index((item, text) for item, text in getattr(catalog, "texts", {}).items() if item in self.tokens)
 
     def resolve(self, item: str) -> str:
-        """An item id of the map, given its id or its text (a text that names several items is
-        refused, listing their ids)."""
+        """An item id of the map, given its id or its text as a person types it (case, a leading
+        article, the year optional when one item has that name: :class:`~...data.item_lookup.ItemLookup`);
+        a text that names several items is refused, listing their ids, and an unknown one with the
+        closest titles."""
         if not isinstance(item, str):
             raise ArgumentError(f"an item is given by its id or its text (a string), got {type(item).__name__}")
         if item in self.tokens:
@@ -129,14 +127,7 @@ class TokenSpace(ItemSpace):
         if marker and labelled.endswith("]") and labelled[:-1] in self.tokens \
                 and self.tokens.text(labelled[:-1]) == text:
             return labelled[:-1]  # the form label() shows an ambiguous title in
-        found = self.by_text.get(item) or self.by_text.get(plain_text(item))
-        if found and len(found) == 1:
-            return found[0]
-        if found:
-            raise ArgumentError(f"{item!r} is the text of {len(found)} items (ids {', '.join(map(repr, found))}); "
-                                "give the item id instead")
-        raise ArgumentError(f"unknown item {item!r}: neither an item id nor an item text of the adapter's "
-                            f"{len(self.tokens)} items (add_items gives new items a token)")
+        return self.lookup.find(item, f"the adapter's {len(self.tokens)} items (add_items gives new items a token)")
 
     def ids(self, items: Sequence[str]) -> list[str]:
         return [self.resolve(i) for i in items]
@@ -151,7 +142,7 @@ class TokenSpace(ItemSpace):
     def label(self, item: str) -> str:
         """Its text, with its id when the text names several items."""
         text = self.tokens.text(item)
-        return f"{text} [id {item}]" if len(self.by_text.get(text, ())) > 1 else text
+        return f"{text} [id {item}]" if len(self.lookup.exact.get(text, ())) > 1 else text
 
     def known_categories(self) -> list[str]:
         return self.tokens.known_categories()
