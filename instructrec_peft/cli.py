@@ -4,6 +4,7 @@
     instructrec-peft tune CONFIG.yaml [--field value ...]         # or --config CONFIG.yaml, as trl takes it
     instructrec-peft evaluate --adapter ADAPTER [--users 100] [--by template]
     instructrec-peft recommend ADAPTER --history "Star Wars (1977)" "Alien (1979)" [-k 10] [--explain]
+    instructrec-peft rank ADAPTER --history "Star Wars (1977)" --candidates "Heat (1995)" "Fargo (1996)"
     instructrec-peft push ADAPTER namespace/name [--private] [--merge] [--with-app [SPACE_ID]]
     instructrec-peft app ADAPTER [--feedback feedback.jsonl]     # try it in the browser (pip install gradio)
     accelerate launch -m instructrec_peft.cli tune CONFIG.yaml    # the same run on several processes / GPUs
@@ -21,14 +22,15 @@ import argparse
 import sys
 from typing import Sequence
 
-from .commands import app, evaluate, fetch, push, recommend, tune
+from .commands import app, evaluate, fetch, push, rank, recommend, tune
 from .errors import InstructRecError
 from .logs import quiet_libraries
 
 __all__ = ["COMMANDS", "main", "make_parser"]
 
 # The command's name -> its module, in the order of --help.
-COMMANDS = {"fetch": fetch, "tune": tune, "evaluate": evaluate, "recommend": recommend, "push": push, "app": app}
+COMMANDS = {"fetch": fetch, "tune": tune, "evaluate": evaluate, "recommend": recommend, "rank": rank, "push": push,
+            "app": app}
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -120,6 +120,21 @@ def test_the_command_checks_the_history_before_loading_the_model(hostile_run, ca
     assert len(lines) == 1 and lines[0].startswith("error: unknown item 'No Such Film (1990)': neither an item id")
 
 
+
+def test_rank_and_recommend_print_and_return_the_same_shape(hostile_run, rec, capsys):
+    from instructrec_peft.cli import main
+
+    ranked = rec.rank(["7"], ["1", "8", "2"])
+    assert main(["rank", str(hostile_run[0]), "--history", "7", "--candidates", "1", "8", "2"]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{n}. {rec.label(item)}  ({score:.3f})"
+                                                    for n, (item, score) in enumerate(ranked, start=1)]
+    top = rec.top_items(["7"], k=3)
+    assert rec.recommend(["7"], k=3) == [(rec.label(item), score) for item, score in top]
+    assert main(["recommend", str(hostile_run[0]), "--history", "7", "-k", "3"]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{n}. {rec.label(item)}  ({round(score, 3):.3f})"
+                                                    for n, (item, score) in enumerate(top, start=1)]
+
+
 def _state(rec):
     from instructrec_peft.models.item_rows import embedding_weights
 

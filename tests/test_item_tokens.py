@@ -199,7 +199,9 @@ def test_plain_peft_after_resizing_scores_as_the_recommender(item_run):
     assert rec.score([tokens.text(i) for i in history], candidates) == rec.score(history, candidates)
     full = logits[tokens.id_range.start:tokens.id_range.stop].clone()
     full[[tokens.position(i) for i in history]] = -torch.inf
-    assert rec.recommend(history, k=4) == [tokens.texts[i] for i in torch.topk(full, 4).indices.tolist()]
+    best = torch.topk(full, 4)
+    assert [item for item, _ in rec.recommend(history, k=4)] == [tokens.texts[i] for i in best.indices.tolist()]
+    assert [score for _, score in rec.recommend(history, k=4)] == pytest.approx(best.values.tolist(), abs=1e-5)
 
 
 def test_the_training_head_equals_the_model_logits(item_run):
@@ -345,7 +347,7 @@ def test_the_cards_ranking_snippet_gives_the_recommenders_ranking(item_run):
     prompt = json.loads((out / "instructrec_manifest.json").read_text())["example"]["prompt"]
     history = [rec.item_tokens.items[int(n)] for n in re.findall(r"<\|item_(\d+)\|>", prompt)]
     assert history and rec._prompt(rec._template(None, None, task="matching"), history) == prompt
-    assert scope["top10"] == rec.recommend(history, k=10)
+    assert scope["top10"] == [item for item, _ in rec.recommend(history, k=10)]
     expected = rec.space.item_scores(rec.model, rec.encoder, [prompt])[0].clone()
     expected[[rec.item_tokens.position(i) for i in history]] = -torch.inf
     torch.testing.assert_close(scope["scores"], expected, atol=1e-5, rtol=0)

@@ -7,7 +7,7 @@ import argparse
 
 from .common import add_trust_remote_code, positive, read_history
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "checked_history", "print_ranked"]
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -26,24 +26,41 @@ def add_parser(commands) -> argparse.ArgumentParser:
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def checked_history(args: argparse.Namespace, items: list[str] | None = None) -> list[str]:
+    """``--history`` (and ``items``), each found as typed (case, articles, the year optional) in an
+    item-token adapter's map before any model loads; a text-only adapter takes them as given."""
     from pathlib import Path
 
-    from ..inference.app import load_recommender, recommend_rows
     from ..inference.spaces import TokenSpace
     from ..models.loading import item_tokens_of
 
     history = read_history(args.history)
     tokens = item_tokens_of(args.adapter) if Path(args.adapter).is_dir() else None
     if tokens is not None:
-        # Every item is found (as typed: case, articles, the year optional) before the model loads.
-        history = TokenSpace(tokens).ids(history)
+        space = TokenSpace(tokens)
+        history = space.ids(history)
+        if items is not None:
+            space.ids(items)
+    return history
+
+
+def print_ranked(rows) -> None:
+    """``rank. item  (score)`` lines, as both recommend and rank print them."""
+    width = len(str(len(rows)))
+    for rank, item, score in rows:
+        print(f"{rank:>{width}}. {item}  ({score:.3f})")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..inference.app import load_recommender, recommend_rows
+
+    history = checked_history(args)
     rec, _ = load_recommender(args.adapter, trust_remote_code=args.trust_remote_code)
     rows = recommend_rows(rec, history, args.intention or "", k=args.k, explain=args.explain,
                           preference=args.preference or "")
     width = len(str(len(rows)))
     for rank, item, score, reason in rows:
-        print(f"{rank:>{width}}. {item}  ({score:.3f})")
+        print_ranked([(rank, item, score)])
         if args.explain:
             print(f"{' ' * (width + 2)}{reason}")
     return 0

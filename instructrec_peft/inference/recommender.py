@@ -3,7 +3,8 @@
 >>> rec = Recommender.from_pretrained("outputs/demo-cpu", catalog=log.catalog)          # doctest: +SKIP
 >>> rec.rank(["Star Wars (1977)", "Alien (1979)"], ["Heat (1995)", "Toy Story (1995)"])  # doctest: +SKIP
 [('Toy Story (1995)', -1.52), ('Heat (1995)', -2.31)]
->>> rec.recommend(["Star Wars (1977)", "Alien (1979)"], k=5)                            # doctest: +SKIP
+>>> rec.recommend(["Star Wars (1977)", "Alien (1979)"], k=2)                            # doctest: +SKIP
+[('Aliens (1986)', 41.65), ('Raiders of the Lost Ark (1981)', 41.61)]
 >>> rec.explain(["Star Wars (1977)"], "Alien (1979)")                                  # doctest: +SKIP
 
 Prompts are rendered from the template manifest saved with the adapter, so inference sees the
@@ -177,10 +178,15 @@ class Recommender:
     # ---- generation ----------------------------------------------------------------------------
 
     def recommend(self, history: Sequence[str], k: int = 10, intention: str | None = None,
-                  preference: str | None = None) -> list[str]:
-        """``k`` items (as text), best first, none from the history: by constrained beam search
-        (text-only adapters), or every item ranked by its token's logit in one forward pass."""
-        return [self.space.texts([item])[0] for item, _ in self.top_items(history, k, intention, preference)]
+                  preference: str | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best items with their scores, best first, none from the history, in the shape
+        :meth:`rank` returns: (item, score), the item as a person reads it (its text; with its id
+        when two items share the text). :meth:`top_items` gives the same pairs with item ids.
+
+        A text-only adapter finds them by beam search constrained to the catalogue's titles and
+        scores them as :meth:`rank` does; an item-token adapter ranks every item by its token's
+        logit in one forward pass."""
+        return [(self.label(item), score) for item, score in self.top_items(history, k, intention, preference)]
 
     def top_items(self, history: Sequence[str], k: int = 10, intention: str | None = None,
                   preference: str | None = None) -> list[tuple[str, float]]:
