@@ -7,7 +7,7 @@
         recipes/tune.py recipes/configs/gpt2-consumer-gpu.yaml
     accelerate launch --config_file recipes/accelerate/multi-gpu.yaml \
         recipes/tune.py recipes/configs/gpt2-multi-gpu.yaml
-    python recipes/tune.py --help                                                     # every field
+    python recipes/tune.py --help        # the packaged configs; --help-all lists every field
 
 The YAML file gives defaults, command-line flags override them. The adapter lands in
 ``output_dir`` and loads with ``PeftModel.from_pretrained(base, output_dir)``.

@@ -75,3 +75,22 @@ def test_evaluate_prints_the_adapters_row_beside_popularity(tuned, capsys):
     printed = capsys.readouterr().out
     assert "loo-random-10, 4 test users, template p1-i0-matching-1" in printed
     assert "| popularity | 4 |" in printed and f"| adapter {out} | 4 |" in printed
+
+
+def test_packaged_configs_are_found_by_name_and_tune_help_is_short(capsys, tmp_path, monkeypatch):
+    from instructrec_peft.cli import main
+    from instructrec_peft.config import parse_config
+    from instructrec_peft.config.named_configs import NAMED_DIR, named_configs
+
+    monkeypatch.chdir(tmp_path)  # any folder: the configs come with the package
+    assert sorted(named_configs()) == ["demo-cpu", "gpt2-consumer-gpu", "gpt2-multi-gpu", "items-cpu", "items-ml1m",
+                                       "rerank-cpu"]
+    by_name = parse_config(["items-cpu", "--max_steps", "3"])
+    assert by_name == parse_config([str(NAMED_DIR / "items-cpu.yaml"), "--max_steps", "3"])
+    assert by_name[2].max_steps == 3 and by_name[1].item_tokens
+    with pytest.raises(ValueError, match=r"'item-cpu' is neither a packaged config \(demo-cpu, "):
+        parse_config(["item-cpu"])
+    assert main(["tune", "--help"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0] == "usage: instructrec-peft tune CONFIG [--field value ...]" and len(shown) < 25
+    assert "  items-cpu          Items as tokens on a 2-core CPU" in shown

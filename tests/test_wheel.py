@@ -43,7 +43,8 @@ def test_the_installed_wheel_tunes_and_writes_its_card_outside_the_checkout(tiny
     assert wheel.name.split("-")[1] == __version__  # pyproject reads the one version source
     names = set(zipfile.ZipFile(wheel).namelist())
     for data in ("instructrec_peft/hub/adapter_card.md", "instructrec_peft/instructions/templates.json",
-                 "instructrec_peft/evaluation/metrics/ranking/ranking.py"):
+                 "instructrec_peft/evaluation/metrics/ranking/ranking.py",
+                 "instructrec_peft/config/named/items-cpu.yaml"):
         assert data in names
     packaged = {n for n in names if n.startswith("instructrec_peft/") and n.endswith(".py")}
     assert packaged == {str(p.relative_to(ROOT)) for p in (ROOT / "instructrec_peft").rglob("*.py")}

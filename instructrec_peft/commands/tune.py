@@ -1,5 +1,6 @@
-"""``instructrec-peft tune CONFIG.yaml [--field value ...]`` (or ``--config CONFIG.yaml``, as trl
-takes it): parse the config and overrides, tune, say where the adapter went.
+"""``instructrec-peft tune CONFIG [--field value ...]`` (or ``--config CONFIG``, as trl takes it):
+parse the config (a packaged config's name, or a YAML file) and overrides, tune, say where the
+adapter went. ``--help`` is short (the packaged configs, examples); ``--help-all`` lists every field.
 
 argparse cannot read this command line: an override's value (``--max_steps 2``) would be taken
 for the optional positional config. ``add_parser`` lists the command in the help; ``argv`` turns
@@ -13,16 +14,32 @@ from typing import Sequence
 
 from ..errors import InstructRecError
 
-__all__ = ["add_parser", "argv", "run", "RAW"]
+__all__ = ["add_parser", "argv", "run", "short_help", "RAW"]
 
 RAW = True  # the CLI hands this command its raw arguments
+USAGE = "instructrec-peft tune CONFIG [--field value ...]"
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
-    parser = commands.add_parser("tune", add_help=False, help="instruction-tune an adapter from a YAML config "
-                                 "(CONFIG.yaml or --config CONFIG.yaml, then any --field value; --help lists them)")
+    parser = commands.add_parser("tune", add_help=False, usage=USAGE,
+                                 help="instruction-tune an adapter: CONFIG is a packaged config's name (items-cpu, "
+                                      "...) or a YAML file, then any --field value (tune --help)")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def short_help() -> str:
+    from ..config.named_configs import describe, named_configs
+
+    named = named_configs()
+    width = max(map(len, named))
+    return "\n".join([
+        f"usage: {USAGE}", "",
+        "Instruction-tune an adapter. CONFIG is the name of a config that ships with the package, or a YAML file;",
+        "each --field value overrides that field (--help-all lists every field, its default and its choices).", "",
+        "packaged configs:", *[f"  {name:<{width}}  {describe(path)}" for name, path in named.items()], "",
+        "examples:", "  instructrec-peft tune items-cpu --max_steps 3",
+        "  instructrec-peft tune my-run.yaml --learning_rate 1e-4 --output_dir outputs/my-run"])
 
 
 def argv(args: Sequence[str]) -> list[str]:
@@ -41,6 +58,11 @@ def argv(args: Sequence[str]) -> list[str]:
 
 
 def run(args: Sequence[str]) -> int:
+    if "--help-all" in args:
+        args = ["--help" if a == "--help-all" else a for a in args]  # the parser's own help: every field
+    elif not args or "-h" in args or "--help" in args:
+        print(short_help())
+        return 0
     from ..config import parse_config
     from ..training.tuning import run_tuning
 

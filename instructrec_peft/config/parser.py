@@ -4,6 +4,7 @@ the wrong type, or an unknown key, is refused with the file and the field (and t
 name), not left to fail later.
 
     python recipes/tune.py recipes/configs/items-cpu.yaml --max_steps 20 --lora_r 8
+    instructrec-peft tune items-cpu --max_steps 20          # a packaged config, by name (named_configs.py)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..errors import ConfigError, MissingFileError
 from ..run_dir import RunDir
 from .arguments import DataArguments
 from .model import ModelArguments
+from .named_configs import config_path, named_configs
 from .training import InstructRecConfig
 
 __all__ = ["parse_config", "saved_configs"]
@@ -61,15 +63,15 @@ def _field_types() -> dict[str, object]:
 
 
 def parse_config(argv: list[str] | None = None) -> tuple[ModelArguments, DataArguments, InstructRecConfig]:
-    """Parse ``[config.yaml] [--field value ...]``: YAML gives defaults, the command line overrides."""
+    """Parse ``[config] [--field value ...]``: the config (a YAML file, or the name of a packaged
+    one) gives defaults, the command line overrides."""
     import yaml
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _Parser((ModelArguments, DataArguments, InstructRecConfig))
-    if argv and argv[0].endswith((".yaml", ".yml")):
-        path = Path(argv.pop(0))
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
+    if argv and (argv[0].endswith((".yaml", ".yml")) or argv[0] in named_configs()
+                 or not argv[0].startswith("-")):
+        path = config_path(argv.pop(0))
         try:
             # safe_load builds plain data only: a !!python/... tag is refused, never run.
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -30,12 +30,22 @@ def base_model(model_args: ModelArguments, space, tokenizer, model=None):
 
 
 def build_model(model_args: ModelArguments, space, tokenizer, model=None, *, peft_config=None,
-                gradient_checkpointing: bool = False, gradient_checkpointing_kwargs: dict | None = None):
-    """A ``PeftModel`` ready to train in ``space``; a ``model`` that is one already is returned as it is."""
+                gradient_checkpointing: bool = False, gradient_checkpointing_kwargs: dict | None = None,
+                seed: int | None = None):
+    """A ``PeftModel`` ready to train in ``space``; a ``model`` that is one already is returned as it is.
+
+    ``seed``: the global RNG is seeded with it once the base is prepared, right before PEFT draws
+    the adapter's initial weights, so they do not depend on what preparing the base drew (resizing
+    the embeddings for item tokens draws rows that the space then overwrites).
+    """
     from peft import PeftModel
 
     if isinstance(model, PeftModel):
         return model
     model = base_model(model_args, space, tokenizer, model)
+    if seed is not None:
+        from transformers.trainer_utils import set_seed
+
+        set_seed(seed)
     return wrap_model(model, model_args, gradient_checkpointing, gradient_checkpointing_kwargs,
                       trainable_tokens=space.trainable_tokens(), config=peft_config)

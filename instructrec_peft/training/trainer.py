@@ -103,7 +103,7 @@ class InstructRecTrainer(Trainer):
         self.space = item_space or TextSpace()
         model = build_model(model_args, self.space, processing_class, model, peft_config=peft_config,
                             gradient_checkpointing=args.gradient_checkpointing,
-                            gradient_checkpointing_kwargs=args.gradient_checkpointing_kwargs)
+                            gradient_checkpointing_kwargs=args.gradient_checkpointing_kwargs, seed=args.seed)
         if args.fast_lora_dropout:
             use_fast_dropout(model)
         # Recomputing activations (gradient checkpointing) must cast as the first forward did.
