@@ -19,6 +19,7 @@ keeps its training log either way.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import Sequence
 
@@ -48,17 +49,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = bool(argv) and argv[0] in ("-v", "--verbose")
     if verbose:
         argv = argv[1:]
-    elif argv and argv[0] != "tune":
-        quiet_libraries()
-    try:
-        module = COMMANDS.get(argv[0]) if argv else None
-        if module is not None and getattr(module, "RAW", False):
-            return module.run(argv[1:])
-        args = make_parser().parse_args(argv)
-        return COMMANDS[args.command].run(args)
-    except (InstructRecError, ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    # tune's training log is its output; every other command prints its answer alone.
+    quiet = not verbose and bool(argv) and argv[0] != "tune"
+    with quiet_libraries() if quiet else contextlib.nullcontext():
+        try:
+            module = COMMANDS.get(argv[0]) if argv else None
+            if module is not None and getattr(module, "RAW", False):
+                return module.run(argv[1:])
+            args = make_parser().parse_args(argv)
+            return COMMANDS[args.command].run(args)
+        except (InstructRecError, ValueError, FileNotFoundError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ progress bars, bitsandbytes' notices) out of a command's output unless ``-v`` as
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
@@ -39,13 +40,31 @@ def follow_transformers(level: int | None = None) -> logging.Logger:
     return logger
 
 
-def quiet_libraries() -> None:
-    """Silence the libraries' warnings, notices and loading progress bars for this process (before
-    they are imported: some read their settings from the environment once, at import)."""
-    for name, value in (("TRANSFORMERS_VERBOSITY", "error"), ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"),
-                        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("HF_DATASETS_DISABLE_PROGRESS_BARS", "1"),
-                        ("TOKENIZERS_PARALLELISM", "false")):
+@contextlib.contextmanager
+def quiet_libraries():
+    """While open, the libraries' warnings, notices and loading progress bars are silenced (set
+    before they are imported: some read their settings from the environment once, at import);
+    the environment, the warning filters and the loggers' levels are restored on exit, so an
+    in-process caller (a test, a notebook) is left as it was."""
+    settings = {"TRANSFORMERS_VERBOSITY": "error", "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+                "HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+                "TOKENIZERS_PARALLELISM": "false"}
+    saved_env = {name: os.environ.get(name) for name in settings}
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    saved_levels = [logger.level for logger in loggers]
+    for name, value in settings.items():
         os.environ.setdefault(name, value)
-    warnings.filterwarnings("ignore")
-    for name in LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for logger in loggers:
+                logger.setLevel(logging.ERROR)
+            yield
+    finally:
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        for logger, level in zip(loggers, saved_levels):
+            logger.setLevel(level)

@@ -10,6 +10,7 @@ feedback log, which a later tuning round can learn from). Gradio is the ``app`` 
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from ..errors import ArgumentError, MissingDependencyError
@@ -59,7 +60,7 @@ def load_recommender(adapter: str, feedback: str | None = None, catalog_file: st
 
     from .recommender import Recommender
 
-    if not Path(adapter).is_dir() and adapter.count("/") == 1:
+    if not Path(adapter).is_dir() and re.fullmatch(r"[\w.-]+/[\w.-]+", adapter) and not adapter.startswith("."):
         from huggingface_hub import snapshot_download
 
         adapter = snapshot_download(adapter)
