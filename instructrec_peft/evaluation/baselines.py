@@ -59,7 +59,7 @@ class Baseline:
         return [float(scores[self.index[c]]) if c in self.index else -math.inf for c in candidates]
 
     def rank_rows(self, rows, stage: str = "test") -> tuple[list[list[float]], list[int]]:
-        """Scores and target indices for evaluation rows (as :func:`evaluation.ranking.rank_rows`)."""
+        """Scores and target indices for evaluation rows (as :func:`inference.candidates.rank_rows`)."""
         scores = [self.score(row["user"], row["candidates"], stage) for row in rows]
         return scores, [row["candidates"].index(row["target"]) for row in rows]
 

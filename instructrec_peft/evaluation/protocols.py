@@ -102,7 +102,7 @@ def rerank_listed_ranks(model, encoder, data: ProtocolData, data_args: DataArgum
                         seed: int = 42, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``rerank-top20`` for a listwise reranker: each user's prompt (``data_args.eval_template``, a
     reranking template) lists the retriever's top ``depth``, shuffled and labelled, and is scored
-    like any row (:func:`ranking.rank_rows`: a label template by each label's first token, in one
+    like any row (:func:`inference.candidates.rank_rows`: a label template by each label's first token, in one
     forward pass). Returns the ranks as :func:`rerank_ranks`.
     """
     template = get_template(data_args.eval_template)

@@ -67,7 +67,7 @@ def score_rows(model, encoder, tokens: ItemTokens, rows, batch_size: int = 16, p
 
 def rank_item_rows(model, encoder, tokens: ItemTokens, rows, batch_size: int = 16, progress: bool = True,
                    scores: np.ndarray | None = None) -> tuple[list[list[float]], list[int]]:
-    """Scores of every row's candidates and the index of each row's target (as ``evaluation.ranking.rank_rows``)."""
+    """Scores of every row's candidates and the index of each row's target (as ``candidates.rank_rows``)."""
     scores = score_rows(model, encoder, tokens, rows, batch_size, progress) if scores is None else scores
     out, targets = [], []
     for row, row_scores in zip(rows, scores):
