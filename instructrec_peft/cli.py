@@ -12,7 +12,7 @@
 Each command is a module of ``instructrec_peft/commands/`` (``add_parser`` and ``run``). A history
 may also come on standard input, one item per line (``--history -``). Errors of ours print one
 line naming the problem and exit with status 2. What the libraries print while loading (warnings,
-loading progress bars) is left out unless ``-v`` (``--verbose``) comes before the command; ``tune``
+loading progress bars) is left out unless ``-v`` (``--verbose``) is given; ``tune``
 keeps its training log either way.
 """
 
@@ -46,9 +46,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    verbose = bool(argv) and argv[0] in ("-v", "--verbose")
-    if verbose:
-        argv = argv[1:]
+    # -v before the command or anywhere after it (no command takes a -v of its own).
+    verbose = any(a in ("-v", "--verbose") for a in argv)
+    argv = [a for a in argv if a not in ("-v", "--verbose")]
     # tune's training log is its output; every other command prints its answer alone.
     quiet = not verbose and bool(argv) and argv[0] != "tune"
     with quiet_libraries() if quiet else contextlib.nullcontext():
