@@ -74,8 +74,10 @@ class Context:
         self.seed = self.train_args.seed
         self.encoder = Workspace(self.data_args, self.seed, self.model_args).encoder
         users = 8 if smoke else 0
-        self.data = {n: protocol_rows(n, self.data_args, self.encoder, seed=self.seed, users=users)
-                     for n in ("loo-random-10", "loo-random-20")}
+        ten = protocol_rows("loo-random-10", self.data_args, self.encoder, seed=self.seed, users=users)
+        # The 20-candidate rows on the same log and split: ML-1M is read and split once.
+        self.data = {"loo-random-10": ten, "loo-random-20": protocol_rows(
+            "loo-random-20", self.data_args, self.encoder, seed=self.seed, users=users, like=ten)}
         self.split = self.data["loo-random-10"].split
         self.users = list(self.data["loo-random-10"].rows["user"])
         if list(self.data["loo-random-20"].rows["user"]) != self.users:

@@ -72,3 +72,13 @@ def test_scoring_throughput_times_every_method_on_the_same_rows(rerank_setup):
         scoring_throughput(model, encoder, data.rows, data.log.catalog, methods=("fast",))
     with pytest.raises(ValueError, match="no rows to time"):
         scoring_throughput(model, encoder, [], data.log.catalog)
+
+
+def test_a_second_protocol_reuses_the_first_ones_log_and_split(rerank_setup, tiny_assets):
+    encoder, data, _ = rerank_setup
+    args = DataArguments(dataset=tiny_assets["data"])
+    wide = protocol_rows("loo-random-20", args, encoder, seed=0, users=4, like=data)
+    assert wide.log is data.log and wide.split is data.split
+    fresh = protocol_rows("loo-random-20", args, encoder, seed=0, users=4)
+    assert wide.rows.to_dict() == fresh.rows.to_dict()
+    assert [len(c) for c in wide.rows["candidates"]] == [20, 20, 20, 20]

@@ -48,14 +48,15 @@ class ProtocolData:
 
 
 def protocol_rows(protocol: str, data_args: DataArguments, encoder, seed: int = 42, users: int = 0,
-                  stage: str = "test") -> ProtocolData:
-    """Test rows of ``protocol`` for the first ``users`` evaluated users (0: all)."""
+                  stage: str = "test", *, like: ProtocolData | None = None) -> ProtocolData:
+    """Test rows of ``protocol`` for the first ``users`` evaluated users (0: all); ``like``: rows of
+    another protocol on the same data, whose log and split are reused instead of read again."""
     if protocol not in PROTOCOLS:
         raise ArgumentError(f"unknown or not yet supported protocol {protocol!r}; supported: {sorted(PROTOCOLS)}")
     # The rows are text: they fix the users and candidates every system ranks; an item-token
     # model renders its own prompts for them (run_item_lm).
     args = replace(data_args, num_candidates=PROTOCOLS[protocol], item_tokens=False, negatives="random")
-    ws = Workspace(args, seed, encoder=encoder)
+    ws = Workspace(args, seed, encoder=encoder, log=like.log if like else None, split=like.split if like else None)
     return ProtocolData(protocol, ws.log, ws.split, ws.rows(stage, users))
 
 
