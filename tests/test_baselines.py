@@ -44,6 +44,26 @@ def test_sasrec_learns_a_deterministic_sequence():
     assert max(model.history.values()) == 1.0
 
 
+def test_sasrec_draws_its_weights_as_published_unless_told_otherwise():
+    import torch
+    from torch import nn
+
+    from instructrec_peft.evaluation.baselines import _SASRecNet
+
+    torch.manual_seed(0)
+    net = _SASRecNet(n_items=2000, dim=64, max_len=50, layers=2, heads=1, dropout=0.2, init_std=0.02)
+    assert torch.count_nonzero(net.items.weight[0]) == 0  # the padding row
+    for name, weight in [("items", net.items.weight[1:]), ("positions", net.positions.weight),
+                         *[(n, p) for n, p in net.encoder.named_parameters() if p.dim() == 2]]:
+        assert abs(weight.std().item() - 0.02) < 0.002, name  # N(0, 0.02) on every matrix
+    biases = [p for n, p in net.encoder.named_parameters() if n.endswith("bias") and "norm" not in n]
+    assert len(biases) == 8 and all(torch.count_nonzero(b) == 0 for b in biases)
+    torch.manual_seed(0)
+    plain = _SASRecNet(n_items=2000, dim=64, max_len=50, layers=2, heads=1, dropout=0.2, init_std=None)
+    assert abs(plain.items.weight[1:].std().item() - 1.0) < 0.02  # torch's N(0, 1) rows
+    assert isinstance(plain.encoder.layers[0].linear1, nn.Linear)
+
+
 def test_bpr_learns_two_taste_clusters():
     # Users 0-29 only ever touch items 0-7, users 30-59 items 8-15; each touches 7 of its 8.
     rng = np.random.default_rng(1)
