@@ -208,12 +208,21 @@ def test_a_command_the_code_does_not_take_fails_the_check(monkeypatch):
 
 @pytest.mark.slow
 def test_the_pip_users_path_runs_outside_the_checkout(tmp_path):
-    """The blocks marked "run", for real, in a folder outside the checkout: the pip user's commands
-    (``tune items-cpu`` cut to 2 steps; ``app`` is driven in a browser by tests/test_app.py; ``pip``
-    by tests/test_wheel.py), then the Python snippets that use the adapter those commands wrote."""
+    """The blocks marked "run", for real, with the package installed from its wheel, in a folder
+    outside the checkout: the pip user's commands (``tune items-cpu`` cut to 2 steps; ``app`` is
+    driven in a browser by tests/test_app.py; the ``pip`` lines are the wheel's install here), then
+    the Python snippets, which use the adapter those commands wrote."""
+    from wheel_build import build_wheel, install_wheel
+
+    site = install_wheel(build_wheel(tmp_path), tmp_path / "site")
     work = tmp_path / "work"
     work.mkdir()
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PYTHONPATH": str(site),
+           "PATH": os.pathsep.join([str(site / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]])}
+    where = subprocess.run(["instructrec-peft", "--help"], cwd=work, env=env, capture_output=True, text=True)
+    assert where.returncode == 0 and subprocess.run(
+        [sys.executable, "-c", f"import instructrec_peft; assert instructrec_peft.__file__.startswith({str(site)!r})"],
+        cwd=work, env=env).returncode == 0  # the wheel's package, not the checkout's
     for lang, text in readme_blocks():
         if BLOCKS.get(block_key(text)) != "run":
             continue

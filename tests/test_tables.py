@@ -31,6 +31,13 @@ def test_the_sasrec_check_says_whether_it_reproduces_the_literature():
     inside = {"full": [1] * 12 + [10] * 18 + [None] * 70}  # NDCG@10 .12 + .18 / log2(11) = .1720
     assert _reproduction(inside) == ("Our SASRec, full ranking: HR@10 0.3000, NDCG@10 0.1720: inside the published "
                                      "SASRec family (HR@10 .29-.32, NDCG@10 .17-.18).")
+    # Outside, the validation curve says why: still rising at the epoch cap, or peaked before it.
+    rising = _reproduction(hits, {"3": 0.10, "6": 0.12}, cap=6)
+    assert rising.endswith(" Its validation NDCG@10 was still rising at the 6-epoch cap (0.1200 at epoch 6): more "
+                           "epochs than this CPU run allowed would move it.")
+    assert _reproduction(hits, {"3": 0.13, "6": 0.12}, cap=6).endswith(
+        " Its validation NDCG@10 peaked at epoch 3 (0.1300) of 6.")
+    assert _reproduction(inside, {"3": 0.10, "6": 0.12}, cap=6).endswith("NDCG@10 .17-.18).")
 
 
 def test_the_ml1m_report_renders_what_has_run_and_names_what_has_not():

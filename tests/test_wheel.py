@@ -1,7 +1,6 @@
 """The wheel is the product: built and installed without ``-e``, it tunes and writes its card
 from a directory outside the checkout."""
 
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -25,19 +24,10 @@ run_tuning(*parse_config([sys.argv[1]]))
 
 def test_the_installed_wheel_tunes_and_writes_its_card_outside_the_checkout(tiny_assets, tmp_path):
     from training_helpers import yaml_config
+    from wheel_build import build_wheel, install_wheel
 
-    dist, site, work, source = tmp_path / "dist", tmp_path / "site", tmp_path / "work", tmp_path / "source"
-    # Built from a copy: an in-tree build would leave build/ in the checkout, and a stale build/
-    # there could slip old modules into the wheel.
-    # benchmarks/ comes along, so that the packaging itself is what leaves it out.
-    for folder in ("instructrec_peft", "benchmarks"):
-        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                            "-w", str(dist), str(source)], capture_output=True, text=True)
-    assert build.returncode == 0, build.stderr[-3000:]
-    (wheel,) = dist.glob("instructrec_peft-*.whl")
+    site, work = tmp_path / "site", tmp_path / "work"
+    wheel = build_wheel(tmp_path)
     from instructrec_peft._version import __version__
 
     assert wheel.name.split("-")[1] == __version__  # pyproject reads the one version source
@@ -51,9 +41,7 @@ def test_the_installed_wheel_tunes_and_writes_its_card_outside_the_checkout(tiny
     # The library only: the reports' machinery (benchmarks/), recipes and tests stay in the checkout.
     assert {n.split("/")[0] for n in names} == {"instructrec_peft", wheel.name.split("-")[0] + "-"
                                                 + wheel.name.split("-")[1] + ".dist-info"}
-    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site),
-                              str(wheel)], capture_output=True, text=True)
-    assert install.returncode == 0, install.stderr[-3000:]
+    install_wheel(wheel, site)
     work.mkdir()
     config = work / "tiny.yaml"
     config.write_text(yaml_config(tiny_assets, work / "out", max_steps=1))

@@ -29,6 +29,7 @@ from typing import Sequence
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from ..data.split import LeaveOneOutSplit
 from ..errors import ArgumentError
@@ -223,7 +224,8 @@ class SASRec(Baseline):
     def fit(cls, split: LeaveOneOutSplit, items: Sequence[str] | None = None, dim: int = 64, max_len: int = 50,
             layers: int = 2, heads: int = 2, dropout: float = 0.2, lr: float = 1e-3, epochs: int = 200,
             batch_size: int = 128, patience: int = 10, eval_every: int = 2, seed: int = 0,
-            valid_users: Sequence[str] | None = None, init_std: float | None = 0.02) -> "SASRec":
+            valid_users: Sequence[str] | None = None, init_std: float | None = 0.02,
+            progress: bool = True) -> "SASRec":
         items, index = _item_index(split, items)
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
@@ -240,7 +242,8 @@ class SASRec(Baseline):
         optimizer = torch.optim.Adam(net.parameters(), lr=lr)
         best, best_state, waited = -1.0, None, 0
         valid_users = list(valid_users or split.evaluated)
-        for epoch in range(1, epochs + 1):
+        bar = tqdm(range(1, epochs + 1), desc="SASRec epochs", disable=not progress)
+        for epoch in bar:
             net.train()
             for batch in np.array_split(rng.permutation(len(sequences)), max(1, len(sequences) // batch_size)):
                 # The catalogue projection only where a next item is known: left padding is most of
@@ -255,6 +258,7 @@ class SASRec(Baseline):
                 continue
             score = ndcg(full_ranking_ranks(model, split, "valid", valid_users), 10)
             model.history[epoch] = score
+            bar.set_postfix({"valid ndcg@10": f"{score:.4f}"})
             if score > best:
                 best, waited = score, 0
                 best_state = {k: v.clone() for k, v in net.state_dict().items()}
@@ -262,6 +266,7 @@ class SASRec(Baseline):
                 waited += eval_every
                 if waited >= patience:
                     break
+        bar.close()
         if best_state is not None:
             net.load_state_dict(best_state)
         net.eval()
