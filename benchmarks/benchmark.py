@@ -339,8 +339,7 @@ def render(store: dict, report: Path) -> str:
         # retriever whose top 20 the rows reorder.
         reference = SASREC_PUBLISHED if key != "rerank" and SASREC_PUBLISHED in rows else SASREC_DEFAULT
         if rows:
-            lines += [f"## {title}", "", metric_table(rows, key, reference if sasrec or reference in rows else None,
-                                                      metrics), ""]
+            lines += [f"## {title}", "", metric_table(rows, key, reference, metrics), ""]
         if key == "rerank" and sasrec and "text-rerank" in sections:
             lines += [_listwise_note(sasrec, sections["text-rerank"]), ""]
     perf = {name: row for name, row in (_with("loo", sections) | _with("rerank", sections)).items()
