@@ -39,7 +39,7 @@ BLOCKS = {
     'split = leave_one_out(log)': 'parse',
     'from instructrec_peft import templates, register_template': 'run',
     'from transformers import AutoTokenizer': 'parse',
-    'instructrec-peft fetch': 'parse',
+    'instructrec-peft fetch': 'run',
     'python recipes/tune.py recipes/configs/demo-cpu.yaml': 'parse',
     'from instructrec_peft.config import parse_config': 'parse',
     'from peft import PeftModel': 'parse',
@@ -82,17 +82,23 @@ def readme_blocks() -> list[tuple[str, str]]:
     return blocks
 
 
-def command_lines(text: str) -> list[list[str]]:
-    """Each command of a bash block as words: continuations joined, comments dropped, ``[--opt]``
-    read as given, the part after a pipe taken as the command."""
+def command_lines(text: str, placeholders: dict[str, str] = PLACEHOLDERS) -> list[tuple[list[str], str | None]]:
+    """Each command of a bash block as words, with what it reads on stdin: continuations joined,
+    comments dropped, ``[--opt]`` read as given, ``echo X | command`` giving ``X`` to the command,
+    ``...`` (a line of the block above, plus an option) filled in with such a line's start."""
     commands = []
     for line in text.replace("\\\n", " ").splitlines():
-        words = shlex.split(line, comments=True)
+        words, stdin = shlex.split(line, comments=True), None
         if "|" in words:
-            words = words[words.index("|") + 1:]
-        words = [w.strip("[]") for w in words]
+            at = words.index("|")
+            stdin = " ".join(words[1:at]) + "\n" if words[0] == "echo" else None
+            words = words[at + 1:]
+        words = [placeholders.get(w, w) for w in (w.strip("[]") for w in words)]
+        if "..." in words:  # "instructrec-peft recommend ... -v"
+            at = words.index("...")
+            words[at:at + 1] = ["outputs/items-cpu", "--history", "Star Wars (1977)"]
         if words:
-            commands.append([PLACEHOLDERS.get(w, w) for w in words])
+            commands.append((words, stdin))
     return commands
 
 
@@ -177,10 +183,7 @@ def test_every_readme_block_is_listed_with_how_it_is_checked():
 @pytest.mark.parametrize("text", [t for lang, t in readme_blocks() if lang == "bash"],
                          ids=lambda t: t.splitlines()[0][:40])
 def test_every_readme_command_parses_with_the_code_it_names(text, monkeypatch):
-    for words in command_lines(text):
-        if "..." in words:  # "instructrec-peft recommend ... -v": a line of the block above, plus -v
-            words = [w for w in words if w != "..."]
-            words[2:2] = ["outputs/items-cpu", "--history", "Star Wars (1977)"]
+    for words, _ in command_lines(text):
         parse_only(words, monkeypatch)
 
 
@@ -209,34 +212,51 @@ def test_a_command_the_code_does_not_take_fails_the_check(monkeypatch):
 @pytest.mark.slow
 def test_the_pip_users_path_runs_outside_the_checkout(tmp_path):
     """The blocks marked "run", for real, with the package installed from its wheel, in a folder
-    outside the checkout: the pip user's commands (``tune items-cpu`` cut to 2 steps; ``app`` is
-    driven in a browser by tests/test_app.py; the ``pip`` lines are the wheel's install here), then
-    the Python snippets, which use the adapter those commands wrote."""
+    outside the checkout: the pip user's commands, then "Command line" and the Python snippets,
+    which use the adapter those commands wrote. Cut for time: every ``tune`` to 2 steps, ``evaluate``
+    to 20 users. Left to other tests: ``pip`` (the wheel's install here), ``app``
+    (tests/test_app.py, in a browser), ``push`` (tests/test_hub.py, to a local Hub server),
+    ``accelerate launch`` (tests/test_launch.py, DDP over 2 CPU processes)."""
     from wheel_build import build_wheel, install_wheel
 
     site = install_wheel(build_wheel(tmp_path), tmp_path / "site")
     work = tmp_path / "work"
     work.mkdir()
+    # A config of the user's own, for "tune my-run.yaml": the demo's, copied out of the package.
+    (work / "my-run.yaml").write_text((ROOT / "instructrec_peft/config/named/items-cpu.yaml").read_text())
     env = {**os.environ, "PYTHONPATH": str(site),
            "PATH": os.pathsep.join([str(site / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]])}
     where = subprocess.run(["instructrec-peft", "--help"], cwd=work, env=env, capture_output=True, text=True)
     assert where.returncode == 0 and subprocess.run(
         [sys.executable, "-c", f"import instructrec_peft; assert instructrec_peft.__file__.startswith({str(site)!r})"],
         cwd=work, env=env).returncode == 0  # the wheel's package, not the checkout's
+    ran = []
     for lang, text in readme_blocks():
         if BLOCKS.get(block_key(text)) != "run":
             continue
         if lang == "python":
             run = subprocess.run([sys.executable, "-c", text], cwd=work, env=env, capture_output=True, text=True)
             assert run.returncode == 0, f"{text}\n{run.stderr[-3000:]}"
+            ran.append(block_key(text))
             continue
-        for words in command_lines(text):
-            if words[0] == "pip" or words[1] == "app":
+        for words, stdin in command_lines(text, placeholders={}):
+            if words[0] in ("pip", "accelerate") or words[1] in ("app", "push"):
                 continue
-            if words[1] == "tune":
-                words = [*words, "--max_steps", "2"]
-            run = subprocess.run(words, cwd=work, env=env, capture_output=True, text=True)
+            if words[1] == "tune" and "--help" not in words:
+                budget = {"--max_steps", "--num_train_epochs"}
+                words = [w for n, w in enumerate(words) if w not in budget and (n == 0 or words[n - 1] not in budget)]
+                words += ["--max_steps", "2"]
+            if words[1] == "evaluate":
+                words[words.index("--users") + 1] = "20"
+            run = subprocess.run(words, cwd=work, env=env, input=stdin, capture_output=True, text=True)
             assert run.returncode == 0, f"{shlex.join(words)}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
-            if words[1] == "recommend":  # -k 5: five ranked lines, the answer alone on stdout
-                assert [line.split(".")[0] for line in run.stdout.splitlines()] == ["1", "2", "3", "4", "5"]
+            ran.append(shlex.join(words))
+            if words[1] in ("recommend", "rank"):  # the ranked lines alone on stdout, a reason under each
+                lines = run.stdout.splitlines()
+                ranks = [int(m.group(1)) for m in (re.match(r"\s*(\d+)\. ", line) for line in lines) if m]
+                k = (len(words) - words.index("--candidates") - 1 if words[1] == "rank" else
+                     int(words[words.index("-k") + 1]) if "-k" in words else 10)
+                assert ranks == list(range(1, k + 1)), run.stdout
+                assert len(lines) == k * (2 if "--explain" in words else 1), run.stdout
+    assert len(ran) == 15, ran
     assert (work / "outputs" / "items-cpu" / "adapter_model.safetensors").is_file()
