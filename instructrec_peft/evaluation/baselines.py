@@ -183,8 +183,8 @@ class _SASRecNet(nn.Module):
     def _init_weights(self, std: float) -> None:
         """Every weight matrix and embedding N(0, std), biases 0, as SASRec's published code does.
         torch's defaults draw the item rows N(0, 1): scaled by sqrt(dim) on the way in and tied to the
-        output, they start the logits ~8 wide and full-catalogue training crawls (on ML-1M,
-        validation NDCG@10 .014 after 4 epochs against .123 with std 0.02)."""
+        output, they start the logits ~8 wide and full-catalogue training crawls (on ML-1M, 4 epochs
+        gave 1,000 users' validation NDCG@10 .014 against .123 with std 0.02)."""
         for module in self.modules():
             if isinstance(module, (nn.Linear, nn.Embedding)):
                 nn.init.normal_(module.weight, std=std)
