@@ -8,8 +8,9 @@ so a block added, changed or removed fails here until it is looked at:
   stopping where the work would start: an option the code does not take fails here;
 * ``make`` targets exist in the Makefile, scripts exist, ``pip`` lines are left to the wheel tests;
 * each Python snippet compiles and every name it imports from the package exists;
-* (slow) the pip user's commands and the snippets that need the demo assets run for real, from a
-  folder outside the checkout (``test_the_pip_users_path_runs_outside_the_checkout``).
+* (slow) the blocks marked "run" (the pip user's commands, "Command line", the snippets that use
+  the adapter they write) run for real from the installed wheel, in a folder outside the checkout
+  (``test_the_pip_users_path_runs_outside_the_checkout``).
 """
 
 from __future__ import annotations
