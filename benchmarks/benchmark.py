@@ -135,6 +135,12 @@ class Context:
         return {"epochs": 2, "eval_every": 1} if self.smoke else {}
 
 
+def _baseline_row(ctx: Context, model, seconds: float) -> dict:
+    """A fitted baseline's ranks of every test user's target: loo-random-10 and full ranking."""
+    return {"users": ctx.users, "loo": ranks_of(target_ranks(*model.rank_rows(ctx.data.rows))),
+            "full": ranks_of(full_ranking_ranks(model, ctx.data.split, users=ctx.users)), "fit seconds": seconds}
+
+
 def run_baselines(ctx: Context) -> dict:
     out = {"rows": {}}
     split = ctx.data.split
@@ -146,9 +152,7 @@ def run_baselines(ctx: Context) -> dict:
         start = time.perf_counter()
         model = models[name] = fit()
         seconds = time.perf_counter() - start
-        out["rows"][name] = {"users": ctx.users, "loo": ranks_of(target_ranks(*model.rank_rows(ctx.data.rows))),
-                             "full": ranks_of(full_ranking_ranks(model, split, users=ctx.users)),
-                             "fit seconds": seconds}
+        out["rows"][name] = _baseline_row(ctx, model, seconds)
     # rerank-top20: SASRec's own order of its top 20 is the reference the rerankers reorder.
     retrieved = [ctx.sasrec.top_k(split, u, 20) for u in ctx.users]
     out["rows"]["SASRec"]["rerank"] = ranks_of([top.index(t) + 1 if t in top else np.inf
@@ -166,9 +170,7 @@ def run_sasrec_init(ctx: Context) -> dict:
     """SASRec with its published initialisation (every weight N(0, 0.02)): the library's default."""
     start = time.perf_counter()
     model = fit_baseline("sasrec", ctx.data.split, ctx.items, seed=ctx.seed, **ctx.sasrec_smoke)
-    seconds = time.perf_counter() - start
-    row = {"users": ctx.users, "loo": ranks_of(target_ranks(*model.rank_rows(ctx.data.rows))),
-           "full": ranks_of(full_ranking_ranks(model, ctx.data.split, users=ctx.users)), "fit seconds": seconds}
+    row = _baseline_row(ctx, model, time.perf_counter() - start)
     return {"rows": {SASREC_PUBLISHED: row}, "sasrec_curve": {str(k): v for k, v in model.history.items()}}
 
 
